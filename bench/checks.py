@@ -1,0 +1,127 @@
+"""Whether a fit recovered what it should: against the truth, and against the float64 optimum.
+
+The yardstick is statistical, not a magic number: errors are measured in units of the optimum's
+own standard errors, so the same tolerance works for any n, d and noise level. The tolerances
+are Bonferroni-corrected at ALPHA: an estimator as good as least squares fails by chance less
+than once in 1/ALPHA problems.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import stats
+
+from bench.problems import Problem
+from bench.reference import Reference
+from impls import LinearFit
+
+ALPHA = 1e-3
+DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blown up
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The status of one fit and every figure that led to it."""
+
+    status: str  # ok | not-recovered | diverged
+    reason: str
+    final_loss: float  # MSE over all n·k elements, float64
+    excess_loss: float  # (L − L*) / L*
+    param_distance: float  # ‖θ − θ*‖ / ‖θ*‖
+    opt_distance_se: float  # max over targets of ‖A(θ − θ*)‖ / σ̂: distance in standard errors
+    opt_tol_se: float
+    truth_error_se: float  # max |θ_j − θ_true_j| / se_j, NaN without truth
+    truth_tol_se: float
+
+    def figures(self) -> dict[str, float | str]:
+        return dict(self.__dict__)
+
+
+def _params(fit: LinearFit) -> tuple[np.ndarray, np.ndarray]:
+    return (fit.weight.detach().to("cpu", torch.float64).numpy(), fit.bias.detach().to("cpu", torch.float64).numpy())
+
+
+def truth_tolerance(n_params: int) -> float:
+    """Two-sided normal quantile, Bonferroni over the parameters."""
+    return float(stats.norm.ppf(1 - ALPHA / (2 * n_params)))
+
+
+def optimum_tolerance(p: int, k: int) -> float:
+    """√χ²_p quantile: the edge of the optimum's (1 − ALPHA) confidence ellipsoid, per target."""
+    return float(math.sqrt(stats.chi2.ppf(1 - ALPHA / k, df=p)))
+
+
+def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, fit_intercept: bool) -> Verdict:
+    X, y = problem.X.numpy(), problem.y.numpy()
+    weight, bias = _params(fit)
+    k = y.shape[1]
+    nan = float("nan")
+    losses = np.asarray(fit.losses, dtype=float)
+    zero_loss = float((y**2).mean())
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all()) or not np.isfinite(losses).all():
+        bad = np.flatnonzero(~np.isfinite(losses))
+        where = f" at epoch {int(bad[0]) + 1}" if bad.size else ""
+        return Verdict("diverged", f"non-finite loss or parameters{where}", nan, nan, nan, nan, nan, nan, nan)
+
+    delta_w, delta_b = weight - ref.weight, bias - ref.bias
+    shift = X @ delta_w.T + delta_b  # A(θ − θ*), (n, k)
+    final_loss = float(((y - X @ weight.T - bias) ** 2).mean())
+    # L − L* = ‖A(θ − θ*)‖² / (n·k) exactly, because the optimum's residual is orthogonal to A.
+    scale = ref.mse if ref.mse > 0 else zero_loss
+    excess = float((shift**2).mean() / scale) if scale > 0 else 0.0
+    theta = np.concatenate([weight, bias[:, None]], axis=1)
+    theta_ref = np.concatenate([ref.weight, ref.bias[:, None]], axis=1)
+    param_distance = float(np.linalg.norm(theta - theta_ref) / max(np.linalg.norm(theta_ref), np.finfo(float).tiny))
+
+    if final_loss > DIVERGENCE_FACTOR * max(zero_loss, np.finfo(float).tiny):
+        return Verdict(
+            "diverged",
+            f"training loss {final_loss:.3g} is over {DIVERGENCE_FACTOR:g}× that of predicting 0",
+            final_loss,
+            excess,
+            param_distance,
+            nan,
+            nan,
+            nan,
+            nan,
+        )
+
+    failures = []
+    statistical = ref.dof > 0 and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
+    if statistical:
+        opt_distance = float(np.max(np.linalg.norm(shift, axis=0) / ref.sigma))
+        opt_tol = optimum_tolerance(ref.n_params, k)
+        if opt_distance > opt_tol:
+            failures.append(
+                f"{opt_distance:.3g} standard errors from the least-squares optimum (tolerance {opt_tol:.2f})"
+            )
+    else:  # no noise or no residual degrees of freedom: no statistical yardstick, use precision
+        opt_distance, opt_tol = nan, nan
+        precision = math.sqrt(torch.finfo(dtype).eps)
+        if param_distance > precision:
+            failures.append(
+                f"relative distance {param_distance:.3g} from the exact solution (tolerance {precision:.2g})"
+            )
+
+    truth_error, truth_tol = nan, nan
+    truth_applies = problem.has_truth and (fit_intercept or not problem.true_bias.abs().max() > 0)
+    if truth_applies and statistical:
+        true_w = problem.true_weight.numpy()
+        true_b = problem.true_bias.numpy() if fit_intercept else np.zeros(k)
+        errors = [np.abs(weight - true_w) / ref.se_weight]
+        if fit_intercept:
+            errors.append(np.abs(bias - true_b)[:, None] / ref.se_bias[:, None])
+        truth_error = float(np.max(np.concatenate(errors, axis=1)))
+        truth_tol = truth_tolerance(ref.n_params * k)
+        if truth_error > truth_tol:
+            failures.append(
+                f"a parameter is {truth_error:.3g} standard errors from the truth (tolerance {truth_tol:.2f})"
+            )
+
+    status = "not-recovered" if failures else "ok"
+    reason = "; ".join(failures) + (f"; excess loss {excess:.3g}" if failures else "")
+    return Verdict(status, reason, final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol)

@@ -1,0 +1,219 @@
+"""`linreg-bench`: run, list, predict. Exit 0 all passed, 1 a case failed, 2 bad usage or input."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+import impls
+from bench import plots, problems
+from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
+from bench.csv_input import load_csv
+from bench.errors import InputError
+from bench.machine import machine_info
+from bench.reference import reference_solution
+from bench.report import markdown_report, summary_table
+from bench.runner import run
+from bench.schema import exit_status
+from bench.store import RunFolder
+from bench.timing import TimingConfig
+from impls import LinearFit, OptionError
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: one line, exit 2
+        raise InputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="linreg-bench", description="Benchmark and compare linear-regression implementations.")
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
+    data = run_cmd.add_argument_group("data")
+    data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
+    data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
+    data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
+    for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
+        data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
+    what = run_cmd.add_argument_group("what runs")
+    what.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="implementation, with options (repeatable; default all)",
+    )
+    what.add_argument("--device", choices=(*DEVICES, "all"), default="all")
+    what.add_argument(
+        "--dtype", action="append", default=[], choices=list(DTYPES), help="repeatable; default float32 and float64"
+    )
+    what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
+    training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
+    training.add_argument("--epochs", type=int)
+    training.add_argument("--lr", type=float)
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--optimizer")
+    timing = run_cmd.add_argument_group("timing")
+    timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
+    timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
+    timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
+    run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.set_defaults(handler=command_run)
+
+    list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
+    list_cmd.set_defaults(handler=command_list)
+
+    predict = commands.add_parser("predict", help="load a saved model and predict for new inputs")
+    predict.add_argument("model", type=Path, help="a models/*.pt file written by `run`")
+    predict.add_argument("row", nargs="+", help="one input row as comma-separated numbers (repeatable)")
+    predict.set_defaults(handler=command_predict)
+    return parser
+
+
+def _problem(args: argparse.Namespace) -> problems.Problem:
+    synthetic = {
+        k.removeprefix("synthetic_"): v for k, v in vars(args).items() if k.startswith("synthetic_") and v is not None
+    }
+    if args.csv is not None:
+        if synthetic:
+            raise InputError("--n/--d/--k/--noise/--seed apply to --dataset synthetic, not --csv")
+        return load_csv(args.csv, args.target)
+    if args.target:
+        raise InputError("--target needs --csv")
+    if synthetic and args.dataset != "synthetic":
+        raise InputError(f"--n/--d/--k/--noise/--seed apply to --dataset synthetic, not {args.dataset}")
+    return problems.load(args.dataset, **synthetic)
+
+
+def _devices(choice: str) -> list[str]:
+    return list(DEVICES) if choice == "all" else [choice]
+
+
+def command_run(args: argparse.Namespace) -> int:
+    problem = _problem(args)
+    specs = [ImplSpec.parse(text) for text in args.impl] or [ImplSpec(name) for name in impls.available()]
+    dtypes = [parse_dtype(name) for name in (args.dtype or ["float32", "float64"])]
+    overrides = {
+        k: v
+        for k, v in (
+            ("epochs", args.epochs),
+            ("lr", args.lr),
+            ("batch_size", args.batch_size),
+            ("optimizer", args.optimizer),
+        )
+        if v is not None
+    }
+    for spec in specs:  # validate overrides once, before anything runs
+        if impls.implementation_class(spec.name).iterative:
+            spec.create({**problem.training_for(spec.name), **overrides})
+    try:
+        timing = TimingConfig(
+            warmup=args.warmup, min_rounds=args.rounds, max_rounds=max(200, args.rounds), min_time=args.min_time
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    fit_intercept = not args.no_intercept
+    out = args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = RunFolder(out)
+    machine = machine_info()
+    folder.write_json("machine.json", machine)
+    cases = plan(specs, _devices(args.device), dtypes)
+
+    with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
+
+        def on_outcome(outcome) -> None:
+            folder.add(outcome)
+            bar.set_postfix_str(
+                f"{outcome.row['impl']} {outcome.case.device} {outcome.row['dtype']}: {outcome.row['status']}"
+            )
+            bar.update()
+
+        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome)
+
+    results = folder.results()
+    reference = reference_solution(problem.X, problem.y, fit_intercept)
+    drawn = []
+    if not args.no_plots:
+        title = f"{problem.name} (n={problem.n}, d={problem.d}, k={problem.k})"
+        fits = {
+            o.row["impl"]: o.fit
+            for o in outcomes
+            if o.fit is not None and o.case.dtype == torch.float64 and o.case.device == "cpu"
+        }
+        for path in (
+            plots.loss_curves(folder.curves_table(), reference.mse, out / "loss_curves.png", title),
+            plots.fit_times(results, out / "fit_times.png", title),
+            plots.data_and_fits(problem, fits, out / "data_and_fits.png"),
+        ):
+            if path is not None:
+                drawn.append(path.name)
+    folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn))
+    print(summary_table(results).to_markdown(index=False, tablefmt="simple"))
+    failed = results[results["status"].isin(["not-recovered", "diverged", "error"])]
+    for _, row in failed.iterrows():
+        print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
+    print(f"\nwrote {out}/results.csv, report.md, models/", file=sys.stderr)
+    return exit_status(results)
+
+
+def command_list(args: argparse.Namespace) -> int:
+    print("problems:")
+    for name in problems.available():
+        doc = "n, d, k, noise, seed" if name == "synthetic" else problems.load(name).description
+        print(f"  {name:16s} {doc}")
+    print("  --csv PATH       your data: --target COL [--target COL ...], the other columns are features")
+    print("\nimplementations:")
+    for name in impls.available():
+        cls = impls.implementation_class(name)
+        devices = ", ".join(cls.devices)
+        print(f"  {name:16s} {cls.summary} [{devices}]")
+        options = ", ".join(f.name for f in fields(cls.Options))
+        print(f"  {'':16s} options: {options}")
+    return 0
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    if not args.model.is_file():
+        raise InputError(f"{args.model}: no such model file")
+    try:
+        fit = LinearFit.load(args.model)
+    except Exception as exc:
+        raise InputError(f"{args.model}: cannot load ({exc})") from None
+    try:
+        rows = [[float(v) for v in row.split(",")] for row in args.row]
+    except ValueError:
+        raise InputError(f"inputs must be comma-separated numbers, got {' '.join(args.row)}") from None
+    X = torch.tensor(rows, dtype=fit.weight.dtype)
+    if X.shape[1] != fit.n_features:
+        raise InputError(f"{args.model} expects {fit.n_features} features per row, got {X.shape[1]}")
+    for row in fit.predict(X).tolist():
+        print(",".join(f"{v:.6g}" for v in row))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return args.handler(args)
+    except (InputError, OptionError) as exc:
+        print(f"linreg-bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("linreg-bench: interrupted; every finished case is already written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

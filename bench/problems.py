@@ -1,0 +1,173 @@
+"""The named problems: the tutorials' datasets with their hyper-parameters, and synthetic data.
+
+A problem holds its data in float64 on the CPU (the harness casts and moves it per case), the true
+parameters when it has them, and the tutorial's training settings for iterative implementations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from bench.errors import InputError
+
+D2L_TRAINING = {"lr": 0.03, "batch_size": 10, "epochs": 3, "init": "normal", "init_std": 0.01}
+
+UNIVARIATE_X = [3.3, 4.4, 5.5, 6.71, 6.93, 4.168, 9.779, 6.182, 7.59, 2.167, 7.042, 10.791, 5.313, 7.997, 3.1]
+UNIVARIATE_Y = [1.7, 2.76, 2.09, 3.19, 1.694, 1.573, 3.366, 2.596, 2.53, 1.221, 2.827, 3.465, 1.65, 2.904, 1.3]
+
+CROP_INPUTS = [
+    [73, 67, 43], [91, 88, 64], [87, 134, 58], [102, 43, 37], [69, 96, 70],
+    [74, 66, 43], [91, 87, 65], [88, 134, 59], [101, 44, 37], [68, 96, 71],
+    [73, 66, 44], [92, 87, 64], [87, 135, 57], [103, 43, 36], [68, 97, 70],
+]  # fmt: skip
+CROP_TARGETS = [
+    [56, 70], [81, 101], [119, 133], [22, 37], [103, 119],
+    [57, 69], [80, 102], [118, 132], [21, 38], [104, 118],
+    [57, 69], [82, 100], [118, 134], [20, 38], [102, 120],
+]  # fmt: skip
+CROP_NEW_INPUT = [[75.0, 63.0, 44.0]]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Data (float64, CPU) plus what a case needs to be set up and judged."""
+
+    name: str
+    X: torch.Tensor
+    y: torch.Tensor
+    description: str = ""
+    true_weight: torch.Tensor | None = None
+    true_bias: torch.Tensor | None = None
+    training: dict[str, Any] = field(default_factory=dict)
+    training_by_impl: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feature_names: tuple[str, ...] = ()
+    target_names: tuple[str, ...] = ()
+    fit_intercept: bool = True
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def k(self) -> int:
+        return self.y.shape[1]
+
+    @property
+    def has_truth(self) -> bool:
+        return self.true_weight is not None
+
+    def training_for(self, impl_name: str) -> dict[str, Any]:
+        """The tutorial's settings for an iterative implementation (per-impl overrides applied)."""
+        return {**self.training, **self.training_by_impl.get(impl_name, {})}
+
+
+def _tensor(rows: list) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.float64)
+
+
+def d2l(seed: int = 0) -> Problem:
+    w, b = _tensor([[2.0, -3.4]]), _tensor([4.2])
+    return _linear_data(
+        "d2l",
+        1000,
+        w,
+        b,
+        noise=0.01,
+        seed=seed,
+        training=D2L_TRAINING,
+        description="d2l: y = Xw + b + N(0, 0.01²), w = [2, -3.4], b = 4.2, n = 1000",
+    )
+
+
+def univariate() -> Problem:
+    # The tutorial: full-batch GD on nn.MSELoss, lr 1e-2, 10 updates, w ~ N(0, 1), b = 0. The d2l-style
+    # manual step (½ squared error, / batch) moves half as far, so lr 2e-2 there is the same update.
+    return Problem(
+        "univariate",
+        _tensor(UNIVARIATE_X)[:, None],
+        _tensor(UNIVARIATE_Y)[:, None],
+        description="univariate GD tutorial: 15 fixed points, full-batch gradient descent, MSE",
+        training={"lr": 1e-2, "batch_size": 15, "epochs": 10, "init": "normal", "init_std": 1.0},
+        training_by_impl={"manual-autograd": {"lr": 2e-2}},
+        feature_names=("x",),
+        target_names=("y",),
+    )
+
+
+def crop_yields(rows: int = 15) -> Problem:
+    # Zero to GANs: (b) nn.Linear(3, 2), F.mse_loss, SGD lr 1e-5, DataLoader batch 5, 100 epochs;
+    # (a) manual x @ w.t() + b on the full batch, w and b ~ randn; (b) keeps nn.Linear's own init.
+    # With k = 2 targets the d2l-style step (½ squared error / batch) equals the tutorial's step on
+    # MSE over all n·k elements, so lr is the same.
+    name = "crop-yields" if rows == 15 else f"crop-yields-{rows}"
+    return Problem(
+        name,
+        _tensor(CROP_INPUTS[:rows]),
+        _tensor(CROP_TARGETS[:rows]),
+        description=f"Zero to GANs crop yields: {rows} regions, (temp, rainfall, humidity) -> (apples, oranges)",
+        training={"lr": 1e-5, "batch_size": 5, "epochs": 100, "init": "randn"},
+        training_by_impl={"manual-autograd": {"batch_size": rows}, "nn-linear": {"init": "torch"}},
+        feature_names=("temp", "rainfall", "humidity"),
+        target_names=("apples", "oranges"),
+    )
+
+
+def synthetic(n: int = 1000, d: int = 10, k: int = 1, noise: float = 0.1, seed: int = 0) -> Problem:
+    """X ~ N(0, 1); true weight, bias ~ N(0, 1) from `seed`; Gaussian noise of std `noise`."""
+    if n < 1 or d < 1 or k < 1:
+        raise InputError(f"synthetic: n, d and k must be >= 1, got n={n}, d={d}, k={k}")
+    if noise < 0:
+        raise InputError(f"synthetic: noise must be >= 0, got {noise}")
+    g = torch.Generator().manual_seed(seed + 1)
+    w = torch.randn(k, d, generator=g, dtype=torch.float64)
+    b = torch.randn(k, generator=g, dtype=torch.float64)
+    return _linear_data(
+        f"synthetic-{n}x{d}x{k}",
+        n,
+        w,
+        b,
+        noise=noise,
+        seed=seed,
+        training=D2L_TRAINING,
+        description=f"synthetic: n={n}, d={d}, k={k}, X ~ N(0, 1), noise std {noise}, seed {seed}",
+    )
+
+
+def _linear_data(
+    name: str, n: int, w: torch.Tensor, b: torch.Tensor, *, noise: float, seed: int, training: dict, description: str
+) -> Problem:
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, w.shape[1], generator=g, dtype=torch.float64)
+    y = X @ w.T + b + noise * torch.randn(n, w.shape[0], generator=g, dtype=torch.float64)
+    return Problem(name, X, y, description=description, true_weight=w, true_bias=b, training=dict(training))
+
+
+BUILTIN: dict[str, Callable[..., Problem]] = {
+    "d2l": d2l,
+    "univariate": univariate,
+    "crop-yields": crop_yields,
+    "crop-yields-5": lambda: crop_yields(rows=5),
+    "synthetic": synthetic,
+}
+
+
+def available() -> list[str]:
+    return list(BUILTIN)
+
+
+def load(name: str, **params: Any) -> Problem:
+    """A built-in problem by name; `params` only for `synthetic` (n, d, k, noise, seed)."""
+    if name not in BUILTIN:
+        raise InputError(f"unknown dataset {name!r} (available: {', '.join(BUILTIN)}; or --csv PATH)")
+    try:
+        return BUILTIN[name](**params)
+    except TypeError:
+        raise InputError(f"dataset {name} takes no parameters {sorted(params)}") from None

@@ -1,0 +1,92 @@
+"""Showing results: the console table and report.md, both rendered from the tidy frame."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from bench.problems import Problem
+from bench.reference import Reference
+
+
+def human_time(seconds: Any) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _figure(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:.3g}" if isinstance(value, float) and not math.isinf(value) else str(value)
+
+
+def summary_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The columns a reader compares, formatted; the CSV keeps the raw numbers."""
+    return pd.DataFrame(
+        {
+            "impl": results["impl"],
+            "device": results["device"],
+            "dtype": results["dtype"],
+            "status": results["status"],
+            "median": results["time_median_s"].map(human_time),
+            "IQR": results["time_iqr_s"].map(human_time),
+            "rounds": results["rounds"].map(_figure),
+            "train MSE": results["final_loss"].map(_figure),
+            "excess loss": results["excess_loss"].map(_figure),
+            "to optimum (SE)": results["opt_distance_se"].map(_figure),
+            "to truth (SE)": results["truth_error_se"].map(_figure),
+        }
+    )
+
+
+def findings(results: pd.DataFrame) -> list[str]:
+    """One sentence per case that is not simply `ok`, so nothing failing hides in a table."""
+    lines = []
+    skipped = results[results["status"] == "skipped"]
+    for reason, group in skipped.groupby("reason", sort=False):
+        cases = ", ".join(f"{r['impl']} · {r['device']} · {r['dtype']}" for _, r in group.iterrows())
+        lines.append(f"- **skipped** ({len(group)}): {reason} — {cases}")
+    for _, row in results.iterrows():
+        has_reason = isinstance(row.get("reason"), str) and row["reason"] != ""
+        if row["status"] == "skipped" or (row["status"] == "ok" and not has_reason):
+            continue
+        where = f"{row['impl']} · {row['device']} · {row['dtype']}"
+        settings = ""
+        if not pd.isna(row.get("lr")) and row["status"] == "not-recovered":
+            settings = f" with lr {row['lr']:g}, batch {int(row['batch_size'])}, {int(row['epochs'])} epochs"
+        lines.append(f"- **{where}**: {row['status']}{settings} — {row['reason']}")
+    return lines
+
+
+def markdown_report(
+    problem: Problem, reference: Reference, results: pd.DataFrame, machine: dict[str, Any], plots: list[str]
+) -> str:
+    counts = results["status"].value_counts()
+    tally = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    parts = [
+        f"# linreg-bench run: {problem.name}",
+        "",
+        f"{problem.description}. n = {problem.n}, d = {problem.d}, k = {problem.k}. "
+        f"Least-squares optimum (float64): training MSE L* = {reference.mse:.6g}, rank {reference.rank}.",
+        "",
+        f"**{len(results)} cases: {tally}.** Times are the median and interquartile range of fit rounds "
+        f"on data already on the device ({machine.get('torch_threads')} torch threads). Distances are in "
+        "standard errors of the least-squares estimate; a fit passes when it lies inside the optimum's 99.9% "
+        "confidence region and, where the truth is known, each parameter is within its Bonferroni bound.",
+        "",
+        summary_table(results).to_markdown(index=False),
+        "",
+    ]
+    found = findings(results)
+    if found:
+        parts += ["## Findings", "", *found, ""]
+    if plots:
+        parts += ["## Plots", "", *[f"![{name}]({name})" for name in plots], ""]
+    parts += ["## Machine and software", "", pd.Series(machine, name="value").to_frame().to_markdown(), ""]
+    return "\n".join(parts)

@@ -1,0 +1,116 @@
+"""Runs cases one by one: set up, time, judge. A failing case never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from bench.cases import Case, dtype_name
+from bench.checks import judge
+from bench.problems import Problem
+from bench.reference import Reference, reference_solution
+from bench.timing import TimingConfig, measure
+from impls import LinearFit, implementation_class
+
+
+@dataclass
+class Outcome:
+    """One finished case: its row for results.csv, and the fit when there is one."""
+
+    case: Case
+    row: dict[str, Any]
+    fit: LinearFit | None = None
+    losses: list[float] = field(default_factory=list)
+
+
+def cuda_unavailable_reason() -> str | None:
+    if torch.cuda.is_available():
+        return None
+    build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+    return f"CUDA is not available (torch {torch.__version__} is {build}; no GPU visible)"
+
+
+def _base_row(problem: Problem, case: Case, fit_intercept: bool) -> dict[str, Any]:
+    return {
+        "impl": case.spec.label,
+        "device": case.device,
+        "dtype": dtype_name(case.dtype),
+        "dataset": problem.name,
+        "n": problem.n,
+        "d": problem.d,
+        "k": problem.k,
+        "fit_intercept": fit_intercept,
+    }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def run_case(
+    problem: Problem,
+    case: Case,
+    reference: Reference,
+    timing: TimingConfig,
+    overrides: dict[str, Any],
+    fit_intercept: bool = True,
+) -> Outcome:
+    row = _base_row(problem, case, fit_intercept)
+    iterative = implementation_class(case.spec.name).iterative
+    training = problem.training_for(case.spec.name) if iterative else {}
+    defaults = {**training, **overrides, "fit_intercept": fit_intercept}
+    impl = case.spec.create(defaults)
+    if iterative:
+        o = impl.options
+        row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
+    reason = impl.unsupported_reason(case.device, case.dtype)
+    if reason is None and case.device == "cuda":
+        reason = cuda_unavailable_reason()
+    if reason is not None:
+        return Outcome(case, {**row, "status": "skipped", "reason": reason})
+
+    try:
+        X = problem.X.to(device=case.device, dtype=case.dtype)
+        y = problem.y.to(device=case.device, dtype=case.dtype)
+        measured, fit = measure(lambda: impl.fit(X, y), case.device, timing)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return Outcome(case, {**row, "status": "error", "reason": "out of memory"})
+    except Exception as exc:  # a broken implementation is a result, not a crash of the run
+        return Outcome(case, {**row, "status": "error", "reason": _one_line(exc)})
+
+    verdict = judge(fit, problem, reference, case.dtype, fit_intercept)
+    reason = "; ".join(filter(None, [verdict.reason, *fit.notes]))
+    row.update(verdict.figures())
+    row.update(
+        reason=reason,
+        time_median_s=measured.median,
+        time_iqr_s=measured.iqr,
+        rounds=measured.rounds,
+        threads=measured.threads,
+        time_samples_s=" ".join(f"{t:.6g}" for t in measured.samples),
+    )
+    return Outcome(case, row, fit.to("cpu"), list(fit.losses))
+
+
+def run(
+    problem: Problem,
+    cases: Iterable[Case],
+    timing: TimingConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    fit_intercept: bool = True,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it)."""
+    reference = reference_solution(problem.X, problem.y, fit_intercept)
+    outcomes = []
+    for case in cases:
+        outcome = run_case(problem, case, reference, timing or TimingConfig(), overrides or {}, fit_intercept)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return outcomes

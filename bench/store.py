@@ -1,0 +1,75 @@
+"""A run folder on disk, written case by case and atomically: a crash never leaves half a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.runner import Outcome
+from bench.schema import curve_rows, curves_frame, results_frame
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it only once the writer has finished."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
+    with atomic_path(path) as temp:
+        write(temp)
+
+
+class RunFolder:
+    """results.csv, curves.csv, models/ and machine.json under one folder."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.models = self.root / "models"
+        self.rows: list[dict[str, Any]] = []
+        self.curves: list[dict[str, Any]] = []
+
+    @property
+    def results_csv(self) -> Path:
+        return self.root / "results.csv"
+
+    @property
+    def curves_csv(self) -> Path:
+        return self.root / "curves.csv"
+
+    def results(self) -> pd.DataFrame:
+        return results_frame(self.rows)
+
+    def curves_table(self) -> pd.DataFrame:
+        return curves_frame(self.curves)
+
+    def add(self, outcome: Outcome) -> None:
+        """Persist one finished case: its model, then the tables that list it."""
+        if outcome.fit is not None:
+            self.models.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.models / outcome.case.model_name, outcome.fit.save)
+        self.rows.append(outcome.row)
+        self.curves.extend(curve_rows(outcome.row, outcome.losses))
+        write_atomic(self.results_csv, lambda p: self.results().to_csv(p, index=False))
+        write_atomic(self.curves_csv, lambda p: self.curves_table().to_csv(p, index=False))
+
+    def write_json(self, name: str, data: dict[str, Any]) -> None:
+        write_atomic(self.root / name, lambda p: p.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+
+    def write_text(self, name: str, text: str) -> None:
+        write_atomic(self.root / name, lambda p: p.write_text(text))

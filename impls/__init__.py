@@ -1,0 +1,23 @@
+"""Interchangeable linear-regression implementations behind one interface.
+
+`available()` lists the names, `create(name, **options)` builds one, and every implementation's
+`fit(X, y)` returns a `LinearFit`. Nothing here knows about the benchmarking harness (`bench`).
+"""
+
+from impls.base import Implementation
+from impls.fit import LinearFit
+from impls.options import ClosedFormOptions, OptionError, TrainOptions
+from impls.registry import ENTRY_POINT_GROUP, UnknownImplementation, available, create, implementation_class
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ClosedFormOptions",
+    "Implementation",
+    "LinearFit",
+    "OptionError",
+    "TrainOptions",
+    "UnknownImplementation",
+    "available",
+    "create",
+    "implementation_class",
+]

@@ -1,0 +1,50 @@
+"""The one interface: an implementation is a short class with declared options and support."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+
+from impls.fit import LinearFit
+from impls.options import ClosedFormOptions, build_options
+
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+class Implementation(ABC):
+    """Fits `X` (n, d) and `y` (n, k), already on the device to time, into a `LinearFit`.
+
+    Subclasses declare `name`, their `Options` dataclass, the `devices` and `dtypes` they support
+    and a `grid` of option values worth comparing (what `linreg-bench list` shows and the
+    benchmarks parametrize over).
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    Options: ClassVar[type] = ClosedFormOptions
+    devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
+    dtypes: ClassVar[tuple[torch.dtype, ...]] = FLOAT_DTYPES
+    grid: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    iterative: ClassVar[bool] = False
+
+    def __init__(self, **options: Any) -> None:
+        self.options = build_options(self.Options, options, self.name)
+
+    def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
+        """Why this implementation cannot run on (device, dtype), or None when it can."""
+        device_type = torch.device(device).type
+        if device_type not in self.devices:
+            return f"{self.name} runs on {', '.join(self.devices)} only, not {device_type}"
+        if dtype not in self.dtypes:
+            names = ", ".join(str(t).removeprefix("torch.") for t in self.dtypes)
+            return f"{self.name} supports {names} only, not {str(dtype).removeprefix('torch.')}"
+        return None
+
+    @abstractmethod
+    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        """Return the fit on X's device and dtype."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.options!r})"

@@ -1,0 +1,67 @@
+"""The result every implementation returns: one shape convention for all of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+
+@dataclass
+class LinearFit:
+    """Fitted parameters in the `nn.Linear` / scikit-learn `coef_` convention.
+
+    `weight` is (k, d) and `bias` (k,), so `predict` is `X @ weight.T + bias` whichever
+    implementation produced it. `losses` holds the training MSE after each epoch (empty for
+    closed forms); `notes` carries what the implementation wants the report to say (a fallback
+    it took, a rank it detected) instead of printing it.
+    """
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    losses: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.weight.ndim != 2:
+            raise ValueError(f"LinearFit.weight must be (k, d), got shape {tuple(self.weight.shape)}")
+        if self.bias.shape != (self.weight.shape[0],):
+            raise ValueError(
+                f"LinearFit.bias must be ({self.weight.shape[0]},) to match weight "
+                f"{tuple(self.weight.shape)}, got {tuple(self.bias.shape)}"
+            )
+
+    @property
+    def n_features(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def n_targets(self) -> int:
+        return self.weight.shape[0]
+
+    def predict(self, X: torch.Tensor) -> torch.Tensor:
+        """(n, d) -> (n, k), on the parameters' device and dtype."""
+        X = torch.as_tensor(X, dtype=self.weight.dtype, device=self.weight.device)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ValueError(f"predict expects X of shape (n, {self.n_features}), got {tuple(X.shape)}")
+        return X @ self.weight.T + self.bias
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> LinearFit:
+        return LinearFit(
+            self.weight.to(device=device, dtype=dtype),
+            self.bias.to(device=device, dtype=dtype),
+            list(self.losses),
+            list(self.notes),
+        )
+
+    def save(self, path: str | Path) -> None:
+        """The tutorials' format: `torch.save({'weight': w, 'bias': b}, path)`."""
+        torch.save({"weight": self.weight.detach().cpu(), "bias": self.bias.detach().cpu()}, path)
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> LinearFit:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+        if not isinstance(state, dict) or not {"weight", "bias"} <= state.keys():
+            raise ValueError(f"{path}: not a saved LinearFit (expected a dict with 'weight' and 'bias')")
+        return cls(state["weight"], state["bias"])

@@ -1,0 +1,63 @@
+"""d2l "linear regression from scratch": leaf tensors, autograd, a hand-written SGD step."""
+
+from __future__ import annotations
+
+import torch
+
+from impls.base import Implementation
+from impls.fit import LinearFit
+from impls.init import initial_parameters
+from impls.options import TrainOptions
+
+
+def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    """The d2l model: X @ w + b."""
+    return X @ w if b is None else X @ w + b
+
+
+def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The d2l loss: half the squared error, per element."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
+    """The d2l update: `param -= lr * param.grad / batch_size`, then zero the gradient."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+class ManualAutograd(Implementation):
+    """Minibatch SGD as the d2l text writes it; `batch_size >= n` is full-batch gradient descent.
+
+    Its loss is ½ squared error summed over the batch and the step divides by the nominal batch
+    size, so at the same lr it moves half as far as SGD on `nn.MSELoss` (for one target).
+    """
+
+    name = "manual-autograd"
+    summary = "d2l from scratch: requires_grad tensors, loss.sum().backward(), param -= lr*grad/B"
+    Options = TrainOptions
+    iterative = True
+    grid = {"batch_size": (10, 100), "lr": (0.03,)}
+
+    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        o: TrainOptions = self.options
+        n = X.shape[0]
+        generator = torch.Generator().manual_seed(o.seed)
+        w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        w = w0.T.contiguous().requires_grad_(True)  # d2l keeps w as (d, k)
+        b = b0.clone().requires_grad_(True) if o.fit_intercept else None
+        params = [w] if b is None else [w, b]
+        losses = []
+        for _ in range(o.epochs):
+            order = torch.randperm(n, generator=generator).to(X.device)
+            for start in range(0, n, o.batch_size):
+                batch = order[start : start + o.batch_size]
+                loss = squared_loss(linreg(X[batch], w, b), y[batch])
+                loss.sum().backward()
+                sgd(params, o.lr, o.batch_size)
+            with torch.no_grad():
+                losses.append(((linreg(X, w, b) - y) ** 2).mean())
+        bias = b.detach() if b is not None else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        return LinearFit(w.detach().T.contiguous(), bias.clone(), torch.stack(losses).tolist())

@@ -1,0 +1,92 @@
+"""d2l "concise" / "Zero to GANs": `nn.Linear`, `nn.MSELoss`, any `torch.optim` optimizer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from impls.base import Implementation
+from impls.fit import LinearFit
+from impls.init import initial_parameters
+from impls.options import OptionError, TrainOptions
+
+
+def optimizer_classes() -> dict[str, type[torch.optim.Optimizer]]:
+    """Every optimizer `torch.optim` exports, by lower-case name (sgd, adam, adamw, lbfgs, ...)."""
+    found = {}
+    for attr in dir(torch.optim):
+        obj = getattr(torch.optim, attr)
+        if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer) and obj is not torch.optim.Optimizer:
+            found[attr.lower()] = obj
+    found.pop("sparseadam", None)  # needs sparse gradients, which nn.Linear does not produce
+    return found
+
+
+def make_optimizer(name: str, params, lr: float, args: dict) -> torch.optim.Optimizer:
+    classes = optimizer_classes()
+    cls = classes.get(name.lower())
+    if cls is None:
+        raise OptionError(f"nn-linear: unknown optimizer {name!r} (available: {', '.join(sorted(classes))})")
+    try:
+        return cls(params, lr=lr, **args)
+    except (TypeError, ValueError) as exc:
+        raise OptionError(f"nn-linear: optimizer {name} rejects its arguments {args}: {exc}") from None
+
+
+class NNLinear(Implementation):
+    """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, closure steps.
+
+    Every step goes through a closure so that LBFGS (which re-evaluates the loss) works like the
+    others; for the first-order optimizers the closure is called exactly once per step.
+    """
+
+    name = "nn-linear"
+    summary = "nn.Linear + nn.MSELoss + torch.optim (SGD by default), DataLoader(shuffle=True)"
+    Options = TrainOptions
+    iterative = True
+    grid = {"optimizer": ("sgd", "adam", "lbfgs"), "batch_size": (10,)}
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        # Fail on an unknown optimizer or argument now, not after a run has started.
+        make_optimizer(
+            self.options.optimizer, [torch.zeros(1, requires_grad=True)], self.options.lr, self.options.optimizer_args
+        )
+
+    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        o: TrainOptions = self.options
+        generator = torch.Generator().manual_seed(o.seed)
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
+            torch.manual_seed(o.seed)
+            net = nn.Linear(X.shape[1], y.shape[1], bias=o.fit_intercept, dtype=torch.float64)
+        net = net.to(device=X.device, dtype=X.dtype)  # one seed, one start, on every device and dtype
+        if o.init != "torch":
+            weight, bias = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+            with torch.no_grad():
+                net.weight.copy_(weight)
+                if net.bias is not None:
+                    net.bias.copy_(bias)
+        loss_fn = nn.MSELoss()
+        optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, o.optimizer_args)
+        loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
+        losses = []
+        for _ in range(o.epochs):
+            for X_batch, y_batch in loader:
+
+                def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:
+                    optimizer.zero_grad()
+                    loss = loss_fn(net(X_batch), y_batch)
+                    loss.backward()
+                    return loss
+
+                optimizer.step(closure)
+            with torch.no_grad():
+                losses.append(loss_fn(net(X), y))
+        weight = net.weight.detach().clone()
+        bias = (
+            net.bias.detach().clone()
+            if net.bias is not None
+            else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        )
+        return LinearFit(weight, bias, torch.stack(losses).tolist())

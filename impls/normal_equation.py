@@ -1,0 +1,111 @@
+"""The closed form: least squares on the design matrix `A = [X 1]` by one of four factorisations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from impls.base import Implementation
+from impls.fit import LinearFit
+from impls.options import ClosedFormOptions, OptionError
+
+SOLVERS = ("svd", "qr", "lstsq", "cholesky")
+
+
+@dataclass(frozen=True)
+class NormalEquationOptions(ClosedFormOptions):
+    """`solver`: svd (default), qr, lstsq or cholesky.
+
+    svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
+    normal equations grow with cond(A)²), it reveals the numerical rank so a rank-deficient X is
+    reported instead of returned as garbage, and it behaves the same on CPU and CUDA (CUDA's
+    `torch.linalg.lstsq` only has the `gels` driver, which assumes full rank).
+    """
+
+    solver: str = "svd"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.solver not in SOLVERS:
+            raise OptionError(f"normal-equation: unknown solver {self.solver!r} (available: {', '.join(SOLVERS)})")
+
+
+def design_matrix(X: torch.Tensor, fit_intercept: bool) -> torch.Tensor:
+    if not fit_intercept:
+        return X
+    return torch.cat([X, torch.ones(X.shape[0], 1, dtype=X.dtype, device=X.device)], dim=1)
+
+
+def gram(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """AᵀA and Aᵀy for A = [X 1], from X's sums, without copying X into A."""
+    XtX, Xty = X.T @ X, X.T @ y
+    if not fit_intercept:
+        return XtX, Xty
+    col_sums = X.sum(dim=0, keepdim=True)
+    n = torch.full((1, 1), X.shape[0], dtype=X.dtype, device=X.device)
+    AtA = torch.cat([torch.cat([XtX, col_sums.T], dim=1), torch.cat([col_sums, n], dim=1)], dim=0)
+    Aty = torch.cat([Xty, y.sum(dim=0, keepdim=True)], dim=0)
+    return AtA, Aty
+
+
+def rank_cutoff(s: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """numpy's `matrix_rank` tolerance: s_max · max(n, p) · eps."""
+    return s.max() * max(shape) * torch.finfo(s.dtype).eps
+
+
+def solve_svd(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
+    U, s, Vh = torch.linalg.svd(A, full_matrices=False)
+    keep = s > rank_cutoff(s, tuple(A.shape))
+    rank = int(keep.sum())
+    if rank < A.shape[1]:
+        notes.append(f"rank-deficient: rank {rank} of {A.shape[1]} columns; minimum-norm solution")
+    s_inv = torch.where(keep, 1.0 / s, torch.zeros_like(s))
+    return Vh.T @ (s_inv[:, None] * (U.T @ y))
+
+
+def solve_qr(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
+    Q, R = torch.linalg.qr(A, mode="reduced")
+    diag = R.diagonal().abs()
+    if diag.min() <= rank_cutoff(diag, tuple(A.shape)):
+        notes.append("qr: R is singular (rank-deficient X); fell back to svd")
+        return solve_svd(A, y, notes)
+    return torch.linalg.solve_triangular(R, Q.T @ y, upper=True)
+
+
+def solve_lstsq(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
+    driver = "gelsd" if A.device.type == "cpu" else None  # CUDA has only gels
+    result = torch.linalg.lstsq(A, y, driver=driver)
+    if driver == "gelsd" and int(result.rank) < A.shape[1]:
+        notes.append(f"rank-deficient: rank {int(result.rank)} of {A.shape[1]} columns; minimum-norm solution")
+    return result.solution
+
+
+def solve_cholesky(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
+    AtA, Aty = gram(X, y, fit_intercept)
+    L, info = torch.linalg.cholesky_ex(AtA)
+    if int(info) != 0:
+        notes.append("cholesky: AᵀA is not positive definite (rank-deficient or badly conditioned X); fell back to svd")
+        return solve_svd(design_matrix(X, fit_intercept), y, notes)
+    return torch.cholesky_solve(Aty, L)
+
+
+class NormalEquation(Implementation):
+    """Least squares in closed form; `cholesky` solves AᵀA θ = Aᵀy with the Gram matrix built from X."""
+
+    name = "normal-equation"
+    summary = "closed form on [X 1]: svd (default) | qr | lstsq | cholesky"
+    Options = NormalEquationOptions
+    grid = {"solver": SOLVERS}
+
+    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        o: NormalEquationOptions = self.options
+        notes: list[str] = []
+        if o.solver == "cholesky":
+            theta = solve_cholesky(X, y, o.fit_intercept, notes)
+        else:
+            solve = {"svd": solve_svd, "qr": solve_qr, "lstsq": solve_lstsq}[o.solver]
+            theta = solve(design_matrix(X, o.fit_intercept), y, notes)
+        d = X.shape[1]
+        bias = theta[d] if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        return LinearFit(theta[:d].T.contiguous(), bias.contiguous(), notes=notes)
