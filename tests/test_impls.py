@@ -1,0 +1,114 @@
+"""The implementations: registry, options, determinism, shapes, and each one's own behaviour."""
+
+import pytest
+import torch
+
+import impls
+from bench.checks import judge
+from bench.reference import reference_solution
+from impls import OptionError, UnknownImplementation
+
+ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn"]
+
+
+def test_registry_names_and_unknown_name():
+    assert impls.available()[:4] == ALL
+    with pytest.raises(UnknownImplementation, match=r"unknown implementation 'nope' .*available: manual-autograd"):
+        impls.create("nope")
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("manual-autograd", {"lr": 0}, "lr must be > 0"),
+        ("manual-autograd", {"lr": -1.0}, "lr must be > 0"),
+        ("nn-linear", {"batch_size": 0}, "batch_size must be an integer >= 1"),
+        ("nn-linear", {"epochs": 0}, "epochs must be an integer >= 1"),
+        ("nn-linear", {"optimizer": "adamx"}, "unknown optimizer 'adamx' .*adam"),
+        ("nn-linear", {"optimizer_args": {"momentom": 0.9}}, "rejects its arguments"),
+        ("normal-equation", {"solver": "lu"}, "unknown solver 'lu' .*svd, qr, lstsq, cholesky"),
+        ("normal-equation", {"lr": 0.1}, r"normal-equation: unknown option lr \(accepted: fit_intercept, solver\)"),
+        ("sklearn", {"estimator": "Lasso"}, "unknown estimator"),
+    ],
+)
+def test_bad_options_name_the_problem(name, options, message):
+    with pytest.raises(OptionError, match=message):
+        impls.create(name, **options)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_every_implementation_recovers_d2l(name, dtype, d2l_problem):
+    p = d2l_problem
+    cls = impls.implementation_class(name)
+    fit = impls.create(name, **(p.training_for(name) if cls.iterative else {})).fit(p.X.to(dtype), p.y.to(dtype))
+    assert fit.weight.shape == (1, 2) and fit.bias.shape == (1,) and fit.weight.dtype == dtype
+    verdict = judge(fit, p, reference_solution(p.X, p.y), dtype, True)
+    assert verdict.status == "ok", verdict.reason
+    assert torch.allclose(fit.weight.double(), p.true_weight, atol=2e-3)
+    assert torch.allclose(fit.bias.double(), p.true_bias, atol=2e-3)
+    assert len(fit.losses) == (3 if cls.iterative else 0)
+
+
+@pytest.mark.parametrize("name", ["manual-autograd", "nn-linear"])
+def test_same_seed_same_result_other_seed_other_result(name, d2l_problem):
+    X, y = d2l_problem.X.float(), d2l_problem.y.float()
+    a = impls.create(name, seed=3).fit(X, y)
+    b = impls.create(name, seed=3).fit(X, y)
+    c = impls.create(name, seed=4).fit(X, y)
+    assert torch.equal(a.weight, b.weight) and a.losses == b.losses
+    assert not torch.equal(a.weight, c.weight)
+
+
+def test_nn_linear_torch_init_is_seeded_too(d2l_problem):
+    X, y = d2l_problem.X, d2l_problem.y
+    a = impls.create("nn-linear", init="torch", seed=1, epochs=1).fit(X, y)
+    b = impls.create("nn-linear", init="torch", seed=1, epochs=1).fit(X.float(), y.float())
+    assert torch.allclose(a.weight.float(), b.weight, atol=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "lbfgs", "adagrad"])
+def test_nn_linear_takes_any_torch_optimizer(optimizer, d2l_problem):
+    lr = {"lbfgs": 0.5, "adagrad": 0.5}.get(optimizer, 0.05)
+    fit = impls.create("nn-linear", optimizer=optimizer, lr=lr, epochs=5).fit(d2l_problem.X, d2l_problem.y)
+    assert torch.allclose(fit.weight, d2l_problem.true_weight, atol=0.05)
+
+
+def test_full_batch_manual_autograd_is_gradient_descent():
+    # One full-batch step from w = 0, b = 0 with ½-squared-error / n: w <- lr * mean(x * y).
+    X = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
+    y = torch.tensor([[2.0], [4.0], [6.0]], dtype=torch.float64)
+    fit = impls.create("manual-autograd", init="zeros", lr=0.1, batch_size=3, epochs=1).fit(X, y)
+    assert fit.weight.item() == pytest.approx(0.1 * (2 + 8 + 18) / 3)
+    assert fit.bias.item() == pytest.approx(0.1 * (2 + 4 + 6) / 3)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_multi_output_and_no_intercept(name):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 3, generator=g, dtype=torch.float64)
+    W = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], dtype=torch.float64)
+    y = X @ W.T + 0.01 * torch.randn(400, 2, generator=g, dtype=torch.float64)
+    cls = impls.implementation_class(name)
+    options = {"fit_intercept": False} | ({"lr": 0.1, "batch_size": 20, "epochs": 30} if cls.iterative else {})
+    fit = impls.create(name, **options).fit(X, y)
+    assert fit.weight.shape == (2, 3) and fit.bias.shape == (2,)
+    assert torch.equal(fit.bias, torch.zeros(2, dtype=torch.float64))
+    assert torch.allclose(fit.weight, W, atol=0.01)
+
+
+@pytest.mark.parametrize("solver", ["svd", "qr", "lstsq", "cholesky"])
+def test_rank_deficient_x_is_reported_not_hidden(solver):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 2, generator=g, dtype=torch.float64)
+    X = torch.cat([x, x[:, :1]], dim=1)  # a duplicated column
+    y = x @ torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    fit = impls.create("normal-equation", solver=solver).fit(X, y)
+    assert any("rank" in note or "fell back" in note for note in fit.notes), fit.notes
+    assert torch.allclose(fit.predict(X), y, atol=1e-8)  # the minimum-norm solution still fits
+
+
+def test_sklearn_is_cpu_only():
+    impl = impls.create("sklearn")
+    assert "cpu only" in impl.unsupported_reason("cuda", torch.float32)
+    assert impl.unsupported_reason("cpu", torch.float32) is None

@@ -1,0 +1,53 @@
+"""The timing core, including its CUDA synchronisation, without needing a GPU."""
+
+import pytest
+import torch
+
+from bench import timing
+from bench.cases import ImplSpec, plan
+from bench.problems import d2l
+from bench.runner import run
+from bench.timing import TimingConfig, measure, timed_call
+
+
+def test_measure_keeps_every_round_and_warms_up_first():
+    calls = []
+    result_timing, result = measure(lambda: calls.append(1) or len(calls), "cpu", TimingConfig(2, 4, 10, 0.0))
+    assert result_timing.rounds == 4 and len(calls) == 6 and result == 6
+    assert result_timing.median > 0 and result_timing.iqr >= 0 and result_timing.threads == torch.get_num_threads()
+
+
+def test_measure_runs_until_min_time_but_not_past_max_rounds():
+    t, _ = measure(lambda: sum(range(1000)), "cpu", TimingConfig(0, 2, 7, 10.0))
+    assert t.rounds == 7
+
+
+def test_bad_timing_settings_are_refused():
+    with pytest.raises(ValueError, match="bad timing settings"):
+        TimingConfig(min_rounds=0)
+
+
+def test_cuda_calls_are_synchronised_inside_the_timed_function(monkeypatch):
+    events = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: events.append(("sync", str(device))))
+    call = timed_call(lambda: events.append(("fit", None)) or "done", "cuda:0")
+    assert call() == "done"
+    assert events == [("fit", None), ("sync", "cuda:0")]
+    assert timed_call(print, "cpu") is print  # nothing added on the CPU
+
+
+def test_measure_synchronises_after_warmup_and_after_every_round(monkeypatch):
+    syncs = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: syncs.append(device))
+    t, _ = measure(lambda: None, "cuda", TimingConfig(1, 3, 3, 0.0))
+    assert t.rounds == 3 and len(syncs) == 1 + 1 + 3  # warm-up round, before timing, each round
+    assert timing.synchronize("cpu") is None
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: compares CUDA and CPU fits")
+@pytest.mark.parametrize("name", ["manual-autograd", "nn-linear", "normal-equation"])
+def test_cuda_recovers_the_same_parameters_as_cpu(name):
+    outcomes = run(d2l(), plan([ImplSpec(name)], ["cpu", "cuda"], [torch.float64]), TimingConfig(1, 3, 3, 0.0))
+    cpu, cuda = outcomes
+    assert cpu.row["status"] == cuda.row["status"] == "ok"
+    assert torch.allclose(cpu.fit.weight, cuda.fit.weight, atol=1e-9)
