@@ -12,8 +12,8 @@ from bench.cases import Case, dtype_name
 from bench.checks import judge
 from bench.problems import Problem
 from bench.reference import Reference, reference_solution
-from bench.timing import TimingConfig, measure
-from impls import LinearFit, implementation_class
+from bench.timing import Timing, TimingConfig, measure
+from impls import Implementation, LinearFit, implementation_class
 
 
 @dataclass
@@ -51,6 +51,58 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+@dataclass
+class PreparedCase:
+    """A case ready to time: the configured implementation and its data on the device."""
+
+    case: Case
+    row: dict[str, Any]
+    impl: Implementation
+    skip_reason: str | None = None
+    X: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+
+    def fit(self) -> LinearFit:
+        """What is timed: a fit on data already on the device."""
+        return self.impl.fit(self.X, self.y)
+
+
+def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool = True) -> PreparedCase:
+    """Configure the implementation (problem's tutorial settings < overrides < the spec's own)."""
+    row = _base_row(problem, case, fit_intercept)
+    iterative = implementation_class(case.spec.name).iterative
+    training = problem.training_for(case.spec.name) if iterative else {}
+    impl = case.spec.create({**training, **overrides, "fit_intercept": fit_intercept})
+    if iterative:
+        o = impl.options
+        row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
+    reason = impl.unsupported_reason(case.device, case.dtype)
+    if reason is None and case.device == "cuda":
+        reason = cuda_unavailable_reason()
+    if reason is not None:
+        return PreparedCase(case, {**row, "status": "skipped", "reason": reason}, impl, reason)
+    X = problem.X.to(device=case.device, dtype=case.dtype)
+    y = problem.y.to(device=case.device, dtype=case.dtype)
+    return PreparedCase(case, row, impl, None, X, y)
+
+
+def conclude(
+    problem: Problem, prepared: PreparedCase, reference: Reference, fit: LinearFit, timing: Timing | None
+) -> Outcome:
+    """Judge the fit and complete the row (times only when this harness measured them)."""
+    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"])
+    row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, [verdict.reason, *fit.notes]))}
+    if timing is not None:
+        row.update(
+            time_median_s=timing.median,
+            time_iqr_s=timing.iqr,
+            rounds=timing.rounds,
+            threads=timing.threads,
+            time_samples_s=" ".join(f"{t:.6g}" for t in timing.samples),
+        )
+    return Outcome(prepared.case, row, fit.to("cpu"), list(fit.losses))
+
+
 def run_case(
     problem: Problem,
     case: Case,
@@ -59,42 +111,17 @@ def run_case(
     overrides: dict[str, Any],
     fit_intercept: bool = True,
 ) -> Outcome:
-    row = _base_row(problem, case, fit_intercept)
-    iterative = implementation_class(case.spec.name).iterative
-    training = problem.training_for(case.spec.name) if iterative else {}
-    defaults = {**training, **overrides, "fit_intercept": fit_intercept}
-    impl = case.spec.create(defaults)
-    if iterative:
-        o = impl.options
-        row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
-    reason = impl.unsupported_reason(case.device, case.dtype)
-    if reason is None and case.device == "cuda":
-        reason = cuda_unavailable_reason()
-    if reason is not None:
-        return Outcome(case, {**row, "status": "skipped", "reason": reason})
-
     try:
-        X = problem.X.to(device=case.device, dtype=case.dtype)
-        y = problem.y.to(device=case.device, dtype=case.dtype)
-        measured, fit = measure(lambda: impl.fit(X, y), case.device, timing)
+        prepared = prepare(problem, case, overrides, fit_intercept)
+        if prepared.skip_reason is not None:
+            return Outcome(case, prepared.row)
+        measured, fit = measure(prepared.fit, case.device, timing)
+        return conclude(problem, prepared, reference, fit, measured)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
-        return Outcome(case, {**row, "status": "error", "reason": "out of memory"})
+        return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": "out of memory"})
     except Exception as exc:  # a broken implementation is a result, not a crash of the run
-        return Outcome(case, {**row, "status": "error", "reason": _one_line(exc)})
-
-    verdict = judge(fit, problem, reference, case.dtype, fit_intercept)
-    reason = "; ".join(filter(None, [verdict.reason, *fit.notes]))
-    row.update(verdict.figures())
-    row.update(
-        reason=reason,
-        time_median_s=measured.median,
-        time_iqr_s=measured.iqr,
-        rounds=measured.rounds,
-        threads=measured.threads,
-        time_samples_s=" ".join(f"{t:.6g}" for t in measured.samples),
-    )
-    return Outcome(case, row, fit.to("cpu"), list(fit.losses))
+        return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": _one_line(exc)})
 
 
 def run(

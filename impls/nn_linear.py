@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -34,6 +36,31 @@ def make_optimizer(name: str, params, lr: float, args: dict) -> torch.optim.Opti
         raise OptionError(f"nn-linear: optimizer {name} rejects its arguments {args}: {exc}") from None
 
 
+LOADERS = ("dataloader", "tensor")
+
+
+@dataclass(frozen=True)
+class NNLinearOptions(TrainOptions):
+    """`loader`: `dataloader` (the tutorial's `TensorDataset` + `DataLoader(shuffle=True)`, which
+    fetches and collates one row at a time) or `tensor` (one permutation per epoch, batches sliced
+    from the tensors in memory: the same shuffled minibatch SGD without the per-row cost)."""
+
+    loader: str = "dataloader"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loader not in LOADERS:
+            raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
+
+
+def tensor_batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
+    """Shuffled minibatches straight from the tensors: one randperm, then index slices."""
+    order = torch.randperm(X.shape[0], generator=generator).to(X.device)
+    for start in range(0, X.shape[0], batch_size):
+        batch = order[start : start + batch_size]
+        yield X[batch], y[batch]
+
+
 class NNLinear(Implementation):
     """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, closure steps.
 
@@ -43,9 +70,9 @@ class NNLinear(Implementation):
 
     name = "nn-linear"
     summary = "nn.Linear + nn.MSELoss + torch.optim (SGD by default), DataLoader(shuffle=True)"
-    Options = TrainOptions
+    Options = NNLinearOptions
     iterative = True
-    grid = {"optimizer": ("sgd", "adam", "lbfgs"), "batch_size": (10,)}
+    grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
@@ -55,7 +82,7 @@ class NNLinear(Implementation):
         )
 
     def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
-        o: TrainOptions = self.options
+        o: NNLinearOptions = self.options
         generator = torch.Generator().manual_seed(o.seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             torch.manual_seed(o.seed)
@@ -69,10 +96,12 @@ class NNLinear(Implementation):
                     net.bias.copy_(bias)
         loss_fn = nn.MSELoss()
         optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, o.optimizer_args)
-        loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
+        if o.loader == "dataloader":
+            loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
         losses = []
         for _ in range(o.epochs):
-            for X_batch, y_batch in loader:
+            batches = loader if o.loader == "dataloader" else tensor_batches(X, y, o.batch_size, generator)
+            for X_batch, y_batch in batches:
 
                 def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:
                     optimizer.zero_grad()
