@@ -21,3 +21,31 @@ def crop_problem() -> problems.Problem:
 @pytest.fixture
 def fast_timing() -> TimingConfig:
     return FAST_TIMING
+
+
+BENCHMARK_OUTPUT_OPTIONS = (
+    "benchmark_only",
+    "benchmark_json",
+    "benchmark_save",
+    "benchmark_autosave",
+    "benchmark_enable",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-large", action="store_true", help="also run the large (1,000,000 x 100) benchmark problem")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # Plain `pytest` runs each benchmark once, untimed, as a test of its recovery check; timing is
+    # for `pytest --benchmark-only` (or --benchmark-json / --benchmark-save / --benchmark-enable).
+    if not any(config.getoption(name, None) for name in BENCHMARK_OUTPUT_OPTIONS):
+        config.option.benchmark_disable = True
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    """The same machine and software record as `linreg-bench run` (torch, BLAS, threads, CUDA)."""
+    from bench.machine import machine_info as harness_machine_info
+
+    machine_info["linreg_bench"] = harness_machine_info()

@@ -1,0 +1,58 @@
+"""`pytest --benchmark-only`: every implementation x device x dtype x problem, one table per problem.
+
+The timed function is the harness's own (`bench.timing.timed_call` around `PreparedCase.fit`), so
+CUDA fits are synchronised inside it exactly as in `linreg-bench run`. Each benchmark records its
+recovery figures in `extra_info` and fails when its status is not the problem's known result.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+import torch
+
+import impls
+from bench import problems
+from bench.cases import Case, ImplSpec, dtype_name
+from bench.reference import Reference, reference_solution
+from bench.runner import conclude, prepare
+from bench.timing import timed_call
+
+TUTORIALS = ["d2l", "univariate", "crop-yields", "crop-yields-5"]
+SYNTHETIC = ["synthetic-small", "synthetic-medium", "synthetic-large"]
+EXTRA_INFO = ["impl", "device", "dtype", "dataset", "n", "d", "k", "status", "reason", "final_loss", "excess_loss",
+              "opt_distance_se", "truth_error_se", "optimizer", "lr", "batch_size", "epochs"]  # fmt: skip
+
+
+@cache
+def problem(name: str) -> tuple[problems.Problem, Reference]:
+    p = problems.load(name)
+    return p, reference_solution(p.X, p.y)
+
+
+def dataset_params() -> list:
+    large = pytest.mark.large
+    return [pytest.param(name, marks=[large] if name.endswith("large") else []) for name in TUTORIALS + SYNTHETIC]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtype_name)
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("impl", impls.available())
+@pytest.mark.parametrize("dataset", dataset_params())
+def test_fit(benchmark, request, dataset: str, impl: str, device: str, dtype: torch.dtype) -> None:
+    if dataset.endswith("large") and not request.config.getoption("--run-large"):
+        pytest.skip("the large problem (1,000,000 x 100) runs only with --run-large")
+    p, reference = problem(dataset)
+    prepared = prepare(p, Case(ImplSpec(impl), device, dtype), overrides={})
+    if prepared.skip_reason is not None:
+        pytest.skip(prepared.skip_reason)
+    benchmark.group = f"{dataset} (n={p.n}, d={p.d}, k={p.k})"
+    timed = timed_call(prepared.fit, device)
+    timed()  # warm-up: CUDA context, kernels, allocator; as `linreg-bench run` does
+    fit = benchmark(timed)
+    outcome = conclude(p, prepared, reference, fit, timing=None)
+    benchmark.extra_info.update({key: outcome.row.get(key) for key in EXTRA_INFO})
+    benchmark.extra_info["threads"] = torch.get_num_threads()
+    expected = p.expected_status(impl)
+    assert outcome.row["status"] == expected, f"{impl} on {dataset}: {outcome.row['status']}: {outcome.row['reason']}"
