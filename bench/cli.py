@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 import impls
 from bench import plots, problems
-from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.ab import ABPlan, default_base, exported, run_ab
+from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
 from bench.csv_input import load_csv
 from bench.errors import InputError
