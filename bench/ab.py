@@ -64,10 +64,18 @@ def default_base() -> tuple[str, str]:
     return _git("rev-parse", "HEAD~1"), "HEAD~1 (HEAD is on main)"
 
 
+def resolve(revision: str) -> str:
+    """The full commit id, or a one-line error naming the revision."""
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except InputError:
+        raise InputError(f"--base {revision}: not a commit in {PROJECT_ROOT}") from None
+
+
 @contextmanager
 def exported(revision: str) -> Iterator[Path]:
     """The project at `revision`, in a temporary folder, without touching the checkout."""
-    commit = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
+    commit = resolve(revision)
     with tempfile.TemporaryDirectory(prefix="linreg-bench-ab-") as temp:
         archive = Path(temp) / "base.tar"
         subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", "-o", str(archive), commit],

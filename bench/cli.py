@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 import impls
 from bench import plots, problems
-from bench.ab import ABPlan, default_base, exported, run_ab
+from bench.ab import ABPlan, default_base, exported, resolve, run_ab
 from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
 from bench.csv_input import load_csv
@@ -251,10 +251,7 @@ def command_ab(args: argparse.Namespace) -> int:
          for t in dtypes],
         rounds=args.rounds, slowdown=slowdown,
     )  # fmt: skip
-    if args.base:
-        base_rev, why = args.base, "given"
-    else:
-        base_rev, why = default_base()
+    base_rev, why = (resolve(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
     print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds", file=sys.stderr)
     with exported(base_rev) as base_root:

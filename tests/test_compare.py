@@ -1,0 +1,125 @@
+"""The regression gate on constructed samples, not timings: it must say `same` to noise and catch a real shift."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.compare import CompareConfig, compare, compare_samples, machine_differences
+from bench.errors import InputError
+from bench.schema import results_frame
+from bench.sources import LoadedResults, load_results
+
+RNG = np.random.default_rng(42)
+
+
+def timings(scale: float = 1.0, n: int = 30, seed: int = 0) -> np.ndarray:
+    """Right-skewed like real round times: a floor plus lognormal noise (~5% spread)."""
+    rng = np.random.default_rng(seed)
+    return scale * (0.010 + 0.0005 * rng.lognormal(0, 0.6, n))
+
+
+def loaded(samples_by_impl: dict[str, np.ndarray], origin: str) -> LoadedResults:
+    rows = [
+        {"dataset": "d2l", "impl": impl, "device": "cpu", "dtype": "float32", "status": "ok",
+         "time_samples_s": " ".join(f"{t:.9g}" for t in times)}
+        for impl, times in samples_by_impl.items()
+    ]  # fmt: skip
+    return LoadedResults(results_frame(rows), {"cpu": "x", "torch": "2.13.0"}, origin)
+
+
+def test_identical_distributions_are_same():
+    result = compare_samples(timings(seed=1), timings(seed=2), CompareConfig())
+    assert result["verdict"] == "same" and not result["regression"]
+    assert result["ratio_low"] <= 1 <= result["ratio_high"]
+
+
+def test_a_20_percent_shift_is_slower_and_a_regression():
+    result = compare_samples(timings(seed=1), timings(1.2, seed=2), CompareConfig())
+    assert result["verdict"] == "slower" and result["regression"]
+    assert result["ratio"] == pytest.approx(1.2, rel=0.03) and result["ratio_low"] > 1.1
+
+
+def test_a_faster_case_is_never_a_regression():
+    result = compare_samples(timings(seed=1), timings(0.8, seed=2), CompareConfig())
+    assert result["verdict"] == "faster" and not result["regression"]
+
+
+def test_a_3_percent_shift_does_not_fail_with_a_1_10_factor():
+    result = compare_samples(timings(seed=1, n=200), timings(1.03, seed=2, n=200), CompareConfig(min_factor=1.10))
+    assert result["verdict"] == "slower"  # significant with this many rounds...
+    assert not result["regression"]  # ...but smaller than the factor
+
+
+def test_new_and_gone_cases():
+    base = loaded({"a": timings(seed=1), "b": timings(seed=2)}, "base")
+    new = loaded({"a": timings(seed=3), "c": timings(seed=4)}, "new")
+    verdicts = compare(base, new).set_index("impl")["verdict"].to_dict()
+    assert verdicts == {"a": "same", "b": "gone", "c": "new"}
+
+
+def test_missing_raw_rounds_are_a_clear_error():
+    base = loaded({"a": timings()}, "base.csv")
+    base.frame.loc[0, "time_samples_s"] = None
+    with pytest.raises(InputError, match=r"base\.csv: case d2l a cpu float32 has no raw round times"):
+        compare(base, loaded({"a": timings()}, "new"))
+
+
+def _benchmark_json(path, scale, with_data=True, seed=0):
+    data = timings(scale, seed=seed).tolist()
+    stats = {"median": float(np.median(data)), "iqr": 0.0, "rounds": len(data)}
+    if with_data:
+        stats["data"] = data
+    document = {
+        "machine_info": {"cpu": "x", "linreg_bench": {"torch": "2.13.0"}},
+        "commit_info": {"id": "abc"},
+        "benchmarks": [{"name": "test_fit[d2l-sklearn-cpu-float32]", "group": "d2l", "stats": stats,
+                        "extra_info": {"impl": "sklearn", "device": "cpu", "dtype": "float32", "dataset": "d2l",
+                                       "status": "ok", "excess_loss": 1e-9}}],
+    }  # fmt: skip
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_pytest_benchmark_json_reads_into_the_run_schema(tmp_path):
+    result = load_results(_benchmark_json(tmp_path / "b.json", 1.0))
+    row = result.frame.iloc[0]
+    assert (row["impl"], row["dataset"], row["status"], row["rounds"]) == ("sklearn", "d2l", "ok", 30)
+    assert row["excess_loss"] == 1e-9 and result.machine["torch"] == "2.13.0"
+    assert list(result.frame.columns[:4]) == ["impl", "device", "dtype", "dataset"]
+
+
+def test_cli_gate_exits_1_only_for_a_regression_when_asked(tmp_path, capsys):
+    base = _benchmark_json(tmp_path / "base.json", 1.0, seed=1)
+    same = _benchmark_json(tmp_path / "same.json", 1.0, seed=2)
+    slow = _benchmark_json(tmp_path / "slow.json", 1.2, seed=2)
+    assert main(["compare", str(base), str(same), "--fail-on-regression"]) == 0
+    assert main(["compare", str(base), str(slow)]) == 0  # reports, does not gate, unless asked
+    assert main(["compare", str(base), str(slow), "--fail-on-regression", "--out", str(tmp_path / "c")]) == 1
+    assert "slower (regression)" in capsys.readouterr().out
+    written = pd.read_csv(tmp_path / "c" / "comparison.csv")
+    assert written.loc[0, "verdict"] == "slower" and bool(written.loc[0, "regression"])
+    assert main(["compare", str(base), str(slow), "--fail-on-regression", "--min-factor", "1.5"]) == 0
+
+
+def test_cli_missing_raw_rounds_exit_2(tmp_path, capsys):
+    base = _benchmark_json(tmp_path / "base.json", 1.0, with_data=False)
+    assert main(["compare", str(base), str(base)]) == 2
+    err = capsys.readouterr().err
+    assert "has no raw round times" in err and "--benchmark-save-data" in err and err.count("\n") == 1
+
+
+def test_run_folders_compare_too(tmp_path):
+    for name in ("a", "b"):
+        args = ["run", "--impl", "normal-equation", "--device", "cpu", "--dtype", "float64", "--no-plots"]
+        assert main([*args, "--rounds", "5", "--min-time", "0", "--out", str(tmp_path / name)]) == 0
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")]) == 0
+    assert len(pd.read_csv(tmp_path / "c" / "comparison.csv")) == 1
+
+
+def test_machine_differences_are_named():
+    assert machine_differences({"torch": "2.13.0", "cpu": "x"}, {"torch": "2.14.1", "cpu": "x"}) == [
+        "torch: '2.13.0' vs '2.14.1'"
+    ]
