@@ -15,12 +15,14 @@ import numpy as np
 import torch
 from scipy import stats
 
+from bench.certified import lre
 from bench.problems import Problem
 from bench.reference import Reference
 from impls import LinearFit
 
 ALPHA = 1e-3
 DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blown up
+MIN_CERTIFIED_DIGITS = 1.0  # below one correct digit a fit is garbage, whatever the statistics say
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class Verdict:
     opt_tol_se: float
     truth_error_se: float  # max |θ_j − θ_true_j| / se_j, NaN without truth
     truth_tol_se: float
+    digits_ref: float = float("nan")  # min LRE against the float64 least-squares optimum
+    lre_min: float = float("nan")  # min LRE against certified values, where the problem has them
+    lre_params: str = ""  # per parameter: weights in column order, then bias
 
     def figures(self) -> dict[str, float | str]:
         return dict(self.__dict__)
@@ -65,7 +70,7 @@ def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, 
     if not (np.isfinite(weight).all() and np.isfinite(bias).all()) or not np.isfinite(losses).all():
         bad = np.flatnonzero(~np.isfinite(losses))
         where = f" at epoch {int(bad[0]) + 1}" if bad.size else ""
-        return Verdict("diverged", f"non-finite loss or parameters{where}", nan, nan, nan, nan, nan, nan, nan)
+        return Verdict("diverged", f"non-finite loss or parameters{where}", nan, nan, nan, nan, nan, nan, nan, 0.0)
 
     delta_w, delta_b = weight - ref.weight, bias - ref.bias
     shift = X @ delta_w.T + delta_b  # A(θ − θ*), (n, k)
@@ -76,6 +81,8 @@ def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, 
     theta = np.concatenate([weight, bias[:, None]], axis=1)
     theta_ref = np.concatenate([ref.weight, ref.bias[:, None]], axis=1)
     param_distance = float(np.linalg.norm(theta - theta_ref) / max(np.linalg.norm(theta_ref), np.finfo(float).tiny))
+
+    digits = _digits(weight, bias, ref, problem, fit_intercept)
 
     if final_loss > DIVERGENCE_FACTOR * max(zero_loss, np.finfo(float).tiny):
         return Verdict(
@@ -91,6 +98,18 @@ def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, 
         )
 
     failures = []
+    if ref.rank < problem.d:
+        failures.append(
+            f"X is rank-deficient (rank {ref.rank} of {problem.d} columns: constant, duplicated or collinear "
+            "columns), so its parameters are not identifiable"
+        )
+    elif any("rank-deficient" in note for note in fit.notes):
+        failures.append(
+            f"numerically rank-deficient in {str(dtype).removeprefix('torch.')} although X has full rank in float64 "
+            f"({digits['digits_ref']:.1f} digits agree with the float64 optimum)"
+        )
+    if digits.get("lre_min", MIN_CERTIFIED_DIGITS) < MIN_CERTIFIED_DIGITS:
+        failures.append(f"only {digits['lre_min']:.1f} digits agree with the certified values")
     statistical = ref.dof > 0 and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
     if statistical:
         opt_distance = float(np.max(np.linalg.norm(shift, axis=0) / ref.sigma))
@@ -124,4 +143,19 @@ def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, 
 
     status = "not-recovered" if failures else "ok"
     reason = "; ".join(failures) + (f"; excess loss {excess:.3g}" if failures else "")
-    return Verdict(status, reason, final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol)
+    return Verdict(
+        status, reason, final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol, **digits
+    )
+
+
+def _digits(weight: np.ndarray, bias: np.ndarray, ref: Reference, problem: Problem, fit_intercept: bool) -> dict:
+    """Digits of agreement with the float64 optimum and, where the problem has them, certified values."""
+    theta = np.concatenate([weight, bias[:, None]], axis=1) if fit_intercept else weight
+    ref_theta = np.concatenate([ref.weight, ref.bias[:, None]], axis=1) if fit_intercept else ref.weight
+    figures: dict = {"digits_ref": float(lre(theta, ref_theta).min())}
+    certified = problem.certified
+    if certified is not None and certified.intercept == fit_intercept:
+        per_param = lre(theta, certified.theta())
+        figures["lre_min"] = float(per_param.min())
+        figures["lre_params"] = " ".join(f"{v:.2f}" for v in per_param.ravel())
+    return figures

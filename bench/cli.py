@@ -153,7 +153,7 @@ def command_run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    fit_intercept = not args.no_intercept
+    fit_intercept = problem.fit_intercept and not args.no_intercept
     out = args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
     folder = RunFolder(out)
     machine = machine_info()

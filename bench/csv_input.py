@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from bench.certified import load_certified
 from bench.errors import InputError
 from bench.problems import D2L_TRAINING, Problem
 
@@ -24,7 +25,11 @@ def _header(path: Path) -> list[str]:
         return [name.strip() for name in next(csv.reader(handle), [])]
 
 
-def load_csv(path: str | Path, targets: list[str]) -> Problem:
+def load_csv(
+    path: str | Path, targets: list[str], certified: str | Path | None = None, name: str | None = None
+) -> Problem:
+    """Features are the columns that are not targets; `certified` is a JSON of certified values
+    (bench/data/strd format) whose `intercept` flag sets whether the model has one."""
     path = Path(path)
     if not targets:
         raise InputError(f"{path}: give at least one --target column")
@@ -75,12 +80,15 @@ def load_csv(path: str | Path, targets: list[str]) -> Problem:
 
     X = torch.from_numpy(np.column_stack([numeric[c] for c in features]))
     y = torch.from_numpy(np.column_stack([numeric[t] for t in targets]))
+    values = load_certified(certified, tuple(features), tuple(targets)) if certified is not None else None
     return Problem(
-        path.stem,
+        name or path.stem,
         X,
         y,
         description=f"{path.name}: {len(frame)} rows, features {', '.join(features)} -> {', '.join(targets)}",
         training=dict(D2L_TRAINING),
         feature_names=tuple(features),
         target_names=tuple(targets),
+        certified=values,
+        fit_intercept=values.intercept if values is not None else True,
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from bench.certified import Certified
 from bench.errors import InputError
 
 D2L_TRAINING = {"lr": 0.03, "batch_size": 10, "epochs": 3, "init": "normal", "init_std": 0.01}
@@ -48,6 +50,8 @@ class Problem:
     feature_names: tuple[str, ...] = ()
     target_names: tuple[str, ...] = ()
     known_status: dict[str, str] = field(default_factory=dict)
+    fit_intercept: bool = True
+    certified: Certified | None = None
 
     @property
     def n(self) -> int:
@@ -178,6 +182,18 @@ def _linear_data(
     return Problem(name, X, y, description=description, true_weight=w, true_bias=b, training=dict(training))
 
 
+STRD_DIR = Path(__file__).with_name("data") / "strd"
+STRD = {"strd-norris": "Norris", "strd-longley": "Longley", "strd-noint1": "NoInt1"}
+
+
+def strd(key: str) -> Problem:
+    """A NIST StRD linear least-squares dataset with its certified values (shipped in the package)."""
+    from bench.csv_input import load_csv  # csv_input builds Problems, so it imports this module
+
+    name = STRD[key]
+    return load_csv(STRD_DIR / f"{name}.csv", ["y"], certified=STRD_DIR / f"{name}.certified.json", name=key)
+
+
 BUILTIN: dict[str, Callable[..., Problem]] = {
     "d2l": d2l,
     "univariate": univariate,
@@ -185,6 +201,7 @@ BUILTIN: dict[str, Callable[..., Problem]] = {
     "crop-yields-5": lambda: crop_yields(rows=5),
     "synthetic": synthetic,
     **{f"synthetic-{size}": partial(synthetic_size, size) for size in SIZES},
+    **{key: partial(strd, key) for key in STRD},
 }
 
 

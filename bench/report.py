@@ -26,6 +26,10 @@ def _figure(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) and not math.isinf(value) else str(value)
 
 
+def _digits(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader compares, formatted; the CSV keeps the raw numbers."""
     return pd.DataFrame(

@@ -67,8 +67,9 @@ class PreparedCase:
         return self.impl.fit(self.X, self.y)
 
 
-def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool = True) -> PreparedCase:
+def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
     """Configure the implementation (problem's tutorial settings < overrides < the spec's own)."""
+    fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
     row = _base_row(problem, case, fit_intercept)
     iterative = implementation_class(case.spec.name).iterative
     training = problem.training_for(case.spec.name) if iterative else {}
@@ -129,10 +130,11 @@ def run(
     cases: Iterable[Case],
     timing: TimingConfig | None = None,
     overrides: dict[str, Any] | None = None,
-    fit_intercept: bool = True,
+    fit_intercept: bool | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it)."""
+    fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
     reference = reference_solution(problem.X, problem.y, fit_intercept)
     outcomes = []
     for case in cases:

@@ -13,6 +13,7 @@ RESULT_COLUMNS = [
     "time_median_s", "time_iqr_s", "rounds", "threads",
     "final_loss", "excess_loss", "param_distance",
     "opt_distance_se", "opt_tol_se", "truth_error_se", "truth_tol_se",
+    "digits_ref", "lre_min", "lre_params",
     "optimizer", "lr", "batch_size", "epochs", "seed",
     "time_samples_s",
 ]  # fmt: skip

@@ -11,11 +11,16 @@ from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError
 
 SOLVERS = ("svd", "qr", "lstsq", "cholesky")
+SCALINGS = ("center", "none")
+ACCUMULATE = ("input", "float64")
 
 
 @dataclass(frozen=True)
 class NormalEquationOptions(ClosedFormOptions):
-    """`solver`: svd (default), qr, lstsq or cholesky.
+    """`solver`: svd (default), qr, lstsq or cholesky. `scaling`: `center` (default) subtracts the
+    column means (with an intercept) and scales columns to unit norm before factorising, the known
+    cure for the conditioning that an offset column or mixed units cause; `none` factorises [X 1]
+    as the textbook writes it. `accumulate`: `float64` computes float32 input in float64.
 
     svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
     normal equations grow with cond(A)²), it reveals the numerical rank so a rank-deficient X is
@@ -24,11 +29,18 @@ class NormalEquationOptions(ClosedFormOptions):
     """
 
     solver: str = "svd"
+    scaling: str = "center"
+    accumulate: str = "input"
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.solver not in SOLVERS:
-            raise OptionError(f"normal-equation: unknown solver {self.solver!r} (available: {', '.join(SOLVERS)})")
+        for option, value, allowed in (
+            ("solver", self.solver, SOLVERS),
+            ("scaling", self.scaling, SCALINGS),
+            ("accumulate", self.accumulate, ACCUMULATE),
+        ):
+            if value not in allowed:
+                raise OptionError(f"normal-equation: unknown {option} {value!r} (available: {', '.join(allowed)})")
 
 
 def design_matrix(X: torch.Tensor, fit_intercept: bool) -> torch.Tensor:
@@ -96,16 +108,31 @@ class NormalEquation(Implementation):
     name = "normal-equation"
     summary = "closed form on [X 1]: svd (default) | qr | lstsq | cholesky"
     Options = NormalEquationOptions
-    grid = {"solver": SOLVERS}
+    grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
     def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: NormalEquationOptions = self.options
-        notes: list[str] = []
-        if o.solver == "cholesky":
-            theta = solve_cholesky(X, y, o.fit_intercept, notes)
-        else:
-            solve = {"svd": solve_svd, "qr": solve_qr, "lstsq": solve_lstsq}[o.solver]
-            theta = solve(design_matrix(X, o.fit_intercept), y, notes)
+        dtype, notes = X.dtype, []
+        if o.accumulate == "float64":
+            X, y = X.double(), y.double()
         d = X.shape[1]
-        bias = theta[d] if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
-        return LinearFit(theta[:d].T.contiguous(), bias.contiguous(), notes=notes)
+        if o.scaling == "none":
+            theta = self._solve(X, y, o.fit_intercept, notes)
+            weight = theta[:d].T
+            bias = theta[d] if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        else:
+            x_mean = X.mean(dim=0) if o.fit_intercept else torch.zeros(d, dtype=X.dtype, device=X.device)
+            y_mean = y.mean(dim=0) if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+            Xc = X - x_mean if o.fit_intercept else X
+            scale = torch.linalg.vector_norm(Xc, dim=0)
+            scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+            coef = self._solve(Xc / scale, y - y_mean, False, notes) / scale[:, None]  # (d, k)
+            weight, bias = coef.T, y_mean - x_mean @ coef
+        return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
+
+    def _solve(self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
+        solver = self.options.solver
+        if solver == "cholesky":
+            return solve_cholesky(X, y, fit_intercept, notes)
+        solve = {"svd": solve_svd, "qr": solve_qr, "lstsq": solve_lstsq}[solver]
+        return solve(design_matrix(X, fit_intercept), y, notes)

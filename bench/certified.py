@@ -1,0 +1,58 @@
+"""Certified values (NIST StRD format) and digits of agreement, LRE = −log10(|θ̂ − θ| / |θ|)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.errors import InputError
+
+MAX_DIGITS = 15.0  # certified values carry 15 significant digits (McCullough 1998 caps LRE there)
+
+
+@dataclass(frozen=True)
+class Certified:
+    weight: np.ndarray  # (k, d)
+    bias: np.ndarray  # (k,)
+    intercept: bool
+
+    def theta(self) -> np.ndarray:
+        return np.concatenate([self.weight, self.bias[:, None]], axis=1) if self.intercept else self.weight
+
+
+def lre(estimate: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Digits of agreement per element: relative where the exact value is non-zero, absolute where it
+    is zero; capped at MAX_DIGITS, floored at 0; NaN estimates get 0."""
+    estimate, exact = np.asarray(estimate, dtype=float), np.asarray(exact, dtype=float)
+    error = np.abs(estimate - exact)
+    relative = np.where(exact != 0, error / np.where(exact != 0, np.abs(exact), 1.0), error)
+    with np.errstate(divide="ignore"):
+        digits = -np.log10(relative)
+    digits = np.where(np.isnan(digits), 0.0, digits)
+    return np.clip(digits, 0.0, MAX_DIGITS)
+
+
+def load_certified(path: str | Path, features: tuple[str, ...], targets: tuple[str, ...]) -> Certified:
+    """A certified-values JSON as shipped in bench/data/strd, checked against the CSV's columns."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable JSON file ({exc})") from None
+    for key in ("weight", "bias", "intercept"):
+        if key not in doc:
+            raise InputError(f"{path}: missing key {key!r} (expected weight, bias, intercept, as in bench/data/strd)")
+    if len(targets) != 1:
+        raise InputError(f"{path}: certified values cover one target, the CSV has {len(targets)}")
+    weight = np.asarray(doc["weight"], dtype=float).reshape(1, -1)
+    if weight.shape[1] != len(features):
+        raise InputError(f"{path}: {weight.shape[1]} certified weights for {len(features)} feature columns")
+    listed = doc.get("features")
+    if listed is not None and list(listed) != list(features):
+        raise InputError(f"{path}: certified features {listed} do not match the CSV's {list(features)}")
+    return Certified(weight, np.asarray([doc["bias"]], dtype=float), bool(doc["intercept"]))
