@@ -12,7 +12,7 @@ import torch
 from tqdm import tqdm
 
 import impls
-from bench import plots, problems
+from bench import conditioning, plots, problems
 from bench.ab import ABPlan, default_base, exported, resolve, run_ab
 from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
     data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
     data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
+    data.add_argument("--certified", type=Path, help="certified values for --csv (JSON, as in bench/data/strd)")
     for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
         data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
     what = run_cmd.add_argument_group("what runs")
@@ -77,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
     run_cmd.set_defaults(handler=command_run)
+
+    cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
+    cond.add_argument("--cond", type=float, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
+    cond.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="default: every normal-equation solver, cholesky unscaled, sklearn",
+    )
+    cond.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default both")
+    cond.add_argument("--n", type=int, default=1000)
+    cond.add_argument("--d", type=int, default=10)
+    cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
+    cond.set_defaults(handler=command_conditioning)
 
     list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
     list_cmd.set_defaults(handler=command_list)
@@ -118,9 +134,9 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     if args.csv is not None:
         if synthetic:
             raise InputError("--n/--d/--k/--noise/--seed apply to --dataset synthetic, not --csv")
-        return load_csv(args.csv, args.target)
-    if args.target:
-        raise InputError("--target needs --csv")
+        return load_csv(args.csv, args.target, certified=args.certified)
+    if args.target or args.certified:
+        raise InputError("--target and --certified need --csv")
     if synthetic and args.dataset != "synthetic":
         raise InputError(f"--n/--d/--k/--noise/--seed apply to --dataset synthetic, not {args.dataset}")
     return problems.load(args.dataset, **synthetic)
@@ -195,6 +211,28 @@ def command_run(args: argparse.Namespace) -> int:
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
     print(f"\nwrote {out}/results.csv, report.md, models/", file=sys.stderr)
     return exit_status(results)
+
+
+def command_conditioning(args: argparse.Namespace) -> int:
+    specs = [ImplSpec.parse(text) for text in (args.impl or conditioning.DEFAULT_SPECS)]
+    dtypes = [parse_dtype(name) for name in (args.dtype or ["float64", "float32"])]
+    conds = args.cond or list(conditioning.DEFAULT_CONDS)
+    if any(c < 1 for c in conds) or args.n < 2 or not 1 <= args.d < args.n:
+        raise InputError("--cond must be >= 1, and 1 <= --d < --n")
+    out = args.out or Path("results") / f"conditioning-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = RunFolder(out)
+    with tqdm(total=len(conds) * len(specs) * len(dtypes), desc="conditioning", file=sys.stderr, disable=None) as bar:
+        frame = conditioning.sweep(specs, dtypes, conds, args.n, args.d, on_row=lambda row: bar.update())
+    write_atomic(out / "conditioning.csv", lambda p: frame.to_csv(p, index=False))
+    conditioning.plot(frame, out / "conditioning.png")
+    table = frame.pivot_table(index=["impl", "dtype"], columns="cond", values="digits", sort=False)
+    table.columns = [f"κ={c:.0e}" for c in table.columns]
+    text = table.round(1).to_markdown()
+    folder.write_text("conditioning.md", f"# Digits of agreement against conditioning\n\n{text}\n\n"
+                      "![conditioning](conditioning.png)\n")  # fmt: skip
+    print(text)
+    print(f"\nwrote {out}/conditioning.csv, conditioning.md, conditioning.png", file=sys.stderr)
+    return 0
 
 
 def command_list(args: argparse.Namespace) -> int:

@@ -30,6 +30,10 @@ def _digits(value: Any) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.1f}"
 
 
+def _digits(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.1f}"
+
+
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
     """The columns a reader compares, formatted; the CSV keeps the raw numbers."""
     return pd.DataFrame(
@@ -45,6 +49,8 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "excess loss": results["excess_loss"].map(_figure),
             "to optimum (SE)": results["opt_distance_se"].map(_figure),
             "to truth (SE)": results["truth_error_se"].map(_figure),
+            "digits vs f64 optimum": results["digits_ref"].map(_digits),
+            **({"LRE vs certified": results["lre_min"].map(_digits)} if results["lre_min"].notna().any() else {}),
         }
     )
 

@@ -27,7 +27,11 @@ def test_registry_names_and_unknown_name():
         ("nn-linear", {"optimizer": "adamx"}, "unknown optimizer 'adamx' .*adam"),
         ("nn-linear", {"optimizer_args": {"momentom": 0.9}}, "rejects its arguments"),
         ("normal-equation", {"solver": "lu"}, "unknown solver 'lu' .*svd, qr, lstsq, cholesky"),
-        ("normal-equation", {"lr": 0.1}, r"normal-equation: unknown option lr \(accepted: fit_intercept, solver, scaling, accumulate\)"),
+        (
+            "normal-equation",
+            {"lr": 0.1},
+            r"normal-equation: unknown option lr \(accepted: fit_intercept, solver, scaling, accumulate\)",
+        ),
         ("sklearn", {"estimator": "Lasso"}, "unknown estimator"),
     ],
 )

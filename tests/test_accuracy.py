@@ -1,0 +1,124 @@
+"""Numerical accuracy: certified StRD values, digits of agreement, solvers and precision."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import impls
+from bench import problems
+from bench.cases import ImplSpec
+from bench.certified import lre
+from bench.cli import main
+from bench.conditioning import conditioned, sweep
+
+QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0", "--no-plots", "--device", "cpu"]
+
+
+def certified_digits(name: str, impl: str = "normal-equation", dtype=torch.float64, **options) -> float:
+    p = problems.load(name)
+    fit = impls.create(impl, fit_intercept=p.fit_intercept, **options).fit(p.X.to(dtype), p.y.to(dtype))
+    theta = torch.cat([fit.weight, fit.bias[:, None]], dim=1) if p.fit_intercept else fit.weight
+    return float(lre(theta.double().numpy(), p.certified.theta()).min())
+
+
+def test_lre_counts_digits():
+    assert lre(np.array([1.0]), np.array([1.0]))[0] == 15
+    assert lre(np.array([1.001]), np.array([1.0]))[0] == pytest.approx(3)
+    assert lre(np.array([1e-7]), np.array([0.0]))[0] == pytest.approx(7)  # absolute where certified is 0
+    assert lre(np.array([np.nan, 5.0]), np.array([1.0, 1.0])).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(("name", "digits"), [("strd-longley", 11), ("strd-norris", 12), ("strd-noint1", 12)])
+def test_default_solver_reaches_the_certified_digits_in_float64(name, digits):
+    assert certified_digits(name) >= digits
+
+
+def test_textbook_cholesky_visibly_loses_digits_on_longley():
+    default = certified_digits("strd-longley")
+    textbook = certified_digits("strd-longley", solver="cholesky", scaling="none")
+    assert textbook < default - 4  # the normal equations square cond([X 1])
+
+
+def test_the_report_shows_lre_for_sklearn_the_default_and_cholesky(tmp_path):
+    impl_args = [
+        "--impl",
+        "normal-equation",
+        "--impl",
+        "sklearn",
+        "--impl",
+        "normal-equation:solver=cholesky,scaling=none",
+    ]
+    assert (
+        main(["run", "--dataset", "strd-longley", *impl_args, "--dtype", "float64", "--out", str(tmp_path), *QUICK])
+        == 0
+    )
+    results = pd.read_csv(tmp_path / "results.csv").set_index("impl")
+    assert results.loc["normal-equation", "lre_min"] >= 11 and results.loc["sklearn", "lre_min"] >= 11
+    assert results.loc["normal-equation:solver=cholesky,scaling=none", "lre_min"] < 9
+    assert len(results.loc["sklearn", "lre_params"].split()) == 7  # six weights and the bias
+    report = (tmp_path / "report.md").read_text()
+    assert "LRE vs certified" in report and "digits vs f64 optimum" in report
+
+
+def test_float32_garbage_is_not_reported_as_a_fit(tmp_path):
+    args = ["run", "--dataset", "strd-longley", "--impl", "normal-equation:scaling=none", "--dtype", "float32"]
+    assert main([*args, "--out", str(tmp_path), *QUICK]) == 1
+    row = pd.read_csv(tmp_path / "results.csv").iloc[0]
+    assert row["status"] == "not-recovered" and "numerically rank-deficient in float32" in row["reason"]
+
+
+def test_rank_deficient_x_is_reported_as_such(tmp_path):
+    csv = tmp_path / "dup.csv"
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=40), rng.normal(size=40)
+    pd.DataFrame({"a": a, "b": b, "a_again": a, "y": 2 * a - b + 0.1 * rng.normal(size=40)}).to_csv(csv, index=False)
+    args = ["run", "--csv", str(csv), "--target", "y", "--impl", "normal-equation", "--dtype", "float64"]
+    assert main([*args, "--out", str(tmp_path / "o"), *QUICK]) == 1
+    row = pd.read_csv(tmp_path / "o" / "results.csv").iloc[0]
+    assert row["status"] == "not-recovered" and "rank-deficient (rank 2 of 3 columns" in row["reason"]
+
+
+def test_no_intercept_dataset_fits_without_one():
+    p = problems.load("strd-noint1")
+    assert not p.fit_intercept
+    for name in impls.available():
+        if not impls.implementation_class(name).iterative:
+            fit = impls.create(name, fit_intercept=False).fit(p.X, p.y)
+            assert fit.bias.tolist() == [0.0]
+
+
+def test_user_certified_values_next_to_a_csv(tmp_path, capsys):
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n1,2.1\n2,3.9\n3,6.2\n4,7.8\n")
+    good = tmp_path / "c.json"
+    bad = tmp_path / "bad.json"
+    ref = np.polyfit([1, 2, 3, 4], [2.1, 3.9, 6.2, 7.8], 1)
+    good.write_text(
+        f'{{"weight": [{float(ref[0])!r}], "bias": {float(ref[1])!r}, "intercept": true, "features": ["x"]}}'
+    )
+    bad.write_text('{"weight": [1.0, 2.0], "bias": 0, "intercept": true}')
+    base = ["run", "--csv", str(csv), "--target", "y", "--impl", "sklearn", "--dtype", "float64"]
+    assert main([*base, "--certified", str(good), "--out", str(tmp_path / "o"), *QUICK]) == 0
+    assert pd.read_csv(tmp_path / "o" / "results.csv").loc[0, "lre_min"] > 12
+    assert main([*base, "--certified", str(bad), "--out", str(tmp_path / "o2"), *QUICK]) == 2
+    assert "2 certified weights for 1 feature columns" in capsys.readouterr().err
+
+
+def test_accumulating_in_float64_does_not_lose_digits():
+    plain = certified_digits("strd-norris", dtype=torch.float32)
+    accumulated = certified_digits("strd-norris", dtype=torch.float32, accumulate="float64")
+    assert accumulated >= plain
+
+
+def test_conditioned_problems_have_the_condition_number_asked():
+    p = conditioned(1e6, n=200, d=5)
+    A = torch.cat([p.X, torch.ones(200, 1, dtype=torch.float64)], dim=1)
+    assert torch.linalg.cond(A).item() == pytest.approx(1e6, rel=1e-3)
+
+
+def test_conditioning_sweep_loses_digits_and_cholesky_loses_twice_as_fast():
+    specs = [ImplSpec("normal-equation"), ImplSpec("normal-equation", (("solver", "cholesky"), ("scaling", "none")))]
+    frame = sweep(specs, [torch.float64], [1.0, 1e6], n=200, d=5).set_index(["impl", "cond"])["digits"]
+    assert frame[("normal-equation", 1.0)] > 13 and 8 < frame[("normal-equation", 1e6)] < 12.5
+    assert frame[("normal-equation:solver=cholesky,scaling=none", 1e6)] < 6
