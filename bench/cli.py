@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
+    )
     run_cmd.set_defaults(handler=command_run)
 
     cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
@@ -170,11 +176,23 @@ def command_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(str(exc)) from None
     fit_intercept = problem.fit_intercept and not args.no_intercept
-    out = args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    folder = RunFolder(out)
+    if args.resume is not None and args.out is not None and args.resume != args.out:
+        raise InputError("--resume DIR writes to DIR; leave out --out")
+    out = args.resume or args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    if args.resume is not None and not (out / "results.csv").is_file():
+        raise InputError(f"--resume {out}: no results.csv there to resume")
+    with RunFolder(out).locked() as folder:
+        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args)
+
+
+def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args) -> int:
+    out = folder.root
+    finished = folder.load_finished() if args.resume is not None else set()
     machine = machine_info()
     folder.write_json("machine.json", machine)
-    cases = plan(specs, _devices(args.device), dtypes)
+    cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
+    if finished:
+        print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
 
     with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -12,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.errors import InputError
 from bench.runner import Outcome
 from bench.schema import curve_rows, curves_frame, results_frame
 
@@ -51,6 +53,37 @@ class RunFolder:
     @property
     def curves_csv(self) -> Path:
         return self.root / "curves.csv"
+
+    @contextmanager
+    def locked(self) -> Iterator[RunFolder]:
+        """Exclusive use of the folder for one run: a second run writing here at once is refused."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = (self.root / ".lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise InputError(f"{self.root}: another linreg-bench run is writing to this folder") from None
+        try:
+            yield self
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def load_finished(self) -> set[tuple[str, str, str, str]]:
+        """Read back what an earlier (interrupted) run finished; those cases are not run again."""
+        if not self.results_csv.is_file():
+            return set()
+        frame = pd.read_csv(self.results_csv, dtype={"time_samples_s": str, "reason": str, "lre_params": str})
+        frame = frame[frame["status"] != "error"]  # an error is worth another try
+        self.rows = frame.to_dict("records")
+        if self.curves_csv.is_file():
+            curves = pd.read_csv(self.curves_csv)
+            keep = set(zip(frame["impl"], frame["device"], frame["dtype"], frame["dataset"], strict=True))
+            self.curves = [
+                r for r in curves.to_dict("records") if (r["impl"], r["device"], r["dtype"], r["dataset"]) in keep
+            ]
+        return {(r["impl"], r["device"], r["dtype"], r["dataset"]) for r in self.rows}
 
     def results(self) -> pd.DataFrame:
         return results_frame(self.rows)

@@ -1,0 +1,72 @@
+"""Nothing lost: a run killed outright keeps its finished cases, and --resume does only the rest."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.store import RunFolder
+
+ARGS = ["run", "--dataset", "crop-yields", "--device", "cpu", "--dtype", "float64", "--no-plots",
+        "--rounds", "3", "--min-time", "0", "--warmup", "0"]  # fmt: skip
+IMPLS = [
+    "--impl",
+    "normal-equation",
+    "--impl",
+    "sklearn",
+    "--impl",
+    "nn-linear:epochs=3000",
+    "--impl",
+    "manual-autograd",
+]
+FIGURES = ["impl", "status", "final_loss", "excess_loss", "digits_ref"]
+
+
+def test_killed_run_resumes_without_redoing_finished_cases(tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "bench.cli", *ARGS, *IMPLS, "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until the two quick cases are on disk, the slow one is running
+        if (out / "results.csv").is_file() and len(pd.read_csv(out / "results.csv")) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = pd.read_csv(out / "results.csv")
+    assert partial["impl"].tolist() == ["normal-equation", "sklearn"]  # readable, finished cases only
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]  # no half-written file left behind
+    before = partial.set_index("impl")["time_samples_s"]
+
+    assert main([*ARGS, *IMPLS, "--resume", str(out)]) == 1  # crop-yields SGD is not-recovered, as known
+    resumed = pd.read_csv(out / "results.csv")
+    assert resumed.set_index("impl").loc[["normal-equation", "sklearn"], "time_samples_s"].equals(before)
+
+    assert main([*ARGS, *IMPLS, "--out", str(tmp_path / "whole")]) == 1
+    whole = pd.read_csv(tmp_path / "whole" / "results.csv")
+    pd.testing.assert_frame_equal(resumed[FIGURES], whole[FIGURES])
+
+
+def test_resume_needs_a_run_folder(tmp_path, capsys):
+    assert main([*ARGS, "--resume", str(tmp_path)]) == 2
+    assert "no results.csv there to resume" in capsys.readouterr().err
+
+
+def test_two_runs_cannot_write_one_folder_at_once(tmp_path, capsys):
+    with RunFolder(tmp_path).locked():
+        assert main([*ARGS, "--impl", "sklearn", "--out", str(tmp_path)]) == 2
+    assert "another linreg-bench run is writing to this folder" in capsys.readouterr().err
+    assert main([*ARGS, "--impl", "sklearn", "--out", str(tmp_path)]) == 0  # free again afterwards
+
+
+def test_lock_is_per_folder(tmp_path):
+    with RunFolder(tmp_path / "a").locked(), RunFolder(tmp_path / "b").locked():
+        pass
+    first, second = RunFolder(tmp_path / "a"), RunFolder(tmp_path / "a")
+    with pytest.raises(Exception, match="another linreg-bench run"), first.locked(), second.locked():
+        pass
