@@ -84,18 +84,12 @@ def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, 
 
     digits = _digits(weight, bias, ref, problem, fit_intercept)
 
-    if final_loss > DIVERGENCE_FACTOR * max(zero_loss, np.finfo(float).tiny):
-        return Verdict(
-            "diverged",
-            f"training loss {final_loss:.3g} is over {DIVERGENCE_FACTOR:g}× that of predicting 0",
-            final_loss,
-            excess,
-            param_distance,
-            nan,
-            nan,
-            nan,
-            nan,
-        )
+    blow_up = DIVERGENCE_FACTOR * max(zero_loss, np.finfo(float).tiny)
+    if final_loss > blow_up:
+        over = np.flatnonzero(losses > blow_up)
+        where = f" from epoch {int(over[0]) + 1}" if over.size else ""
+        reason = f"training loss {final_loss:.3g} is over {DIVERGENCE_FACTOR:g}× that of predicting 0{where}"
+        return Verdict("diverged", reason, final_loss, excess, param_distance, nan, nan, nan, nan, **digits)
 
     failures = []
     if ref.rank < problem.d:

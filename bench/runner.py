@@ -13,7 +13,7 @@ from bench.checks import judge
 from bench.problems import Problem
 from bench.reference import Reference, reference_solution
 from bench.timing import Timing, TimingConfig, measure
-from impls import Implementation, LinearFit, implementation_class
+from impls import Implementation, LinearFit, implementation_class, validate
 
 
 @dataclass
@@ -84,6 +84,7 @@ def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_interce
         return PreparedCase(case, {**row, "status": "skipped", "reason": reason}, impl, reason)
     X = problem.X.to(device=case.device, dtype=case.dtype)
     y = problem.y.to(device=case.device, dtype=case.dtype)
+    validate(X, y, case.spec.label)  # once, untimed: values that overflow the dtype surface here
     return PreparedCase(case, row, impl, None, X, y)
 
 

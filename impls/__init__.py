@@ -8,11 +8,13 @@ from impls.base import Implementation
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError, TrainOptions
 from impls.registry import ENTRY_POINT_GROUP, UnknownImplementation, available, create, implementation_class
+from impls.validation import InvalidInput, validate
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ClosedFormOptions",
     "Implementation",
+    "InvalidInput",
     "LinearFit",
     "OptionError",
     "TrainOptions",
@@ -20,4 +22,5 @@ __all__ = [
     "available",
     "create",
     "implementation_class",
+    "validate",
 ]

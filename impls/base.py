@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -11,6 +12,9 @@ from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, build_options
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
+
+# Iterative implementations accept `fit(X, y, on_epoch=callback)`: callback(epoch, weight, bias).
+EpochCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
 
 
 class Implementation(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from impls.base import Implementation
+from impls.base import EpochCallback, Implementation
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import TrainOptions
@@ -41,7 +41,9 @@ class ManualAutograd(Implementation):
     iterative = True
     grid = {"batch_size": (10, 100), "lr": (0.03,)}
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """`on_epoch(epoch, weight (k, d), bias (k,))` observes each epoch; while it is given, the
+        fit records no losses itself (the observer evaluates, off the optimizer's clock)."""
         o: TrainOptions = self.options
         n = X.shape[0]
         generator = torch.Generator().manual_seed(o.seed)
@@ -50,14 +52,18 @@ class ManualAutograd(Implementation):
         b = b0.clone().requires_grad_(True) if o.fit_intercept else None
         params = [w] if b is None else [w, b]
         losses = []
-        for _ in range(o.epochs):
+        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
+        for epoch in range(1, o.epochs + 1):
             order = torch.randperm(n, generator=generator).to(X.device)
             for start in range(0, n, o.batch_size):
                 batch = order[start : start + o.batch_size]
                 loss = squared_loss(linreg(X[batch], w, b), y[batch])
                 loss.sum().backward()
                 sgd(params, o.lr, o.batch_size)
+            if on_epoch is not None:
+                on_epoch(epoch, w.detach().T, b.detach() if b is not None else zero)
+                continue
             with torch.no_grad():
                 losses.append(((linreg(X, w, b) - y) ** 2).mean())
-        bias = b.detach() if b is not None else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
-        return LinearFit(w.detach().T.contiguous(), bias.clone(), torch.stack(losses).tolist())
+        bias = b.detach() if b is not None else zero
+        return LinearFit(w.detach().T.contiguous(), bias.clone(), torch.stack(losses).tolist() if losses else [])

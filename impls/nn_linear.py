@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from impls.base import Implementation
+from impls.base import EpochCallback, Implementation
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import OptionError, TrainOptions
@@ -81,7 +81,8 @@ class NNLinear(Implementation):
             self.options.optimizer, [torch.zeros(1, requires_grad=True)], self.options.lr, self.options.optimizer_args
         )
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
         generator = torch.Generator().manual_seed(o.seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
@@ -99,7 +100,8 @@ class NNLinear(Implementation):
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
         losses = []
-        for _ in range(o.epochs):
+        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
+        for epoch in range(1, o.epochs + 1):
             batches = loader if o.loader == "dataloader" else tensor_batches(X, y, o.batch_size, generator)
             for X_batch, y_batch in batches:
 
@@ -110,12 +112,11 @@ class NNLinear(Implementation):
                     return loss
 
                 optimizer.step(closure)
+            if on_epoch is not None:
+                on_epoch(epoch, net.weight.detach(), net.bias.detach() if net.bias is not None else zero)
+                continue
             with torch.no_grad():
                 losses.append(loss_fn(net(X), y))
         weight = net.weight.detach().clone()
-        bias = (
-            net.bias.detach().clone()
-            if net.bias is not None
-            else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
-        )
-        return LinearFit(weight, bias, torch.stack(losses).tolist())
+        bias = net.bias.detach().clone() if net.bias is not None else zero
+        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])

@@ -1,0 +1,52 @@
+"""The input contract of `Implementation.fit`, checked once at the boundary, never in timed code.
+
+`fit` itself assumes valid input (a finiteness check is a full pass over the data and a device
+synchronisation, which would distort the timings); the harness, the CLI and the scikit-learn
+estimator call `validate` once, before anything is timed. API users can do the same.
+"""
+
+from __future__ import annotations
+
+import torch
+
+FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+class InvalidInput(ValueError):
+    """X or y breaks the contract; the message names the array, the problem and where it is."""
+
+
+def _first_bad(t: torch.Tensor) -> tuple[int, int]:
+    bad = (~torch.isfinite(t)).nonzero()[0].tolist()
+    return (bad[0], bad[1]) if len(bad) == 2 else (bad[0], 0)
+
+
+def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
+    for name, t in (("X", X), ("y", y)):
+        if not isinstance(t, torch.Tensor):
+            raise InvalidInput(f"{who}: {name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dtype not in FLOATS:
+            raise InvalidInput(
+                f"{who}: {name} has dtype {str(t.dtype).removeprefix('torch.')}; convert it to a floating dtype "
+                f"first ({name}.float() or {name}.double()): integer or boolean data cannot take gradient steps"
+            )
+    if X.ndim != 2:
+        raise InvalidInput(f"{who}: X must be 2-D (n, d), got shape {tuple(X.shape)}")
+    if y.ndim != 2:
+        hint = " (use y[:, None] for one target)" if y.ndim == 1 else ""
+        raise InvalidInput(f"{who}: y must be 2-D (n, k), got shape {tuple(y.shape)}{hint}")
+    if X.shape[0] != y.shape[0]:
+        raise InvalidInput(f"{who}: X has {X.shape[0]} rows but y has {y.shape[0]}")
+    if X.shape[0] == 0 or X.shape[1] == 0 or y.shape[1] == 0:
+        raise InvalidInput(f"{who}: empty data: X is {tuple(X.shape)}, y is {tuple(y.shape)}")
+    if X.shape[0] < 2:
+        raise InvalidInput(f"{who}: a single row cannot determine a regression; need at least 2")
+    if X.device != y.device:
+        raise InvalidInput(f"{who}: X is on {X.device} but y is on {y.device}; move both to one device")
+    if X.dtype != y.dtype:
+        raise InvalidInput(f"{who}: X is {X.dtype} but y is {y.dtype}; use one dtype for both")
+    for name, t in (("X", X), ("y", y)):
+        if not bool(torch.isfinite(t).all()):
+            row, col = _first_bad(t)
+            value = t[row, col].item()
+            raise InvalidInput(f"{who}: {name} contains {value} at row {row}, column {col}")

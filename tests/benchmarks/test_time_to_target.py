@@ -1,0 +1,46 @@
+"""Time-to-target per optimizer on the d2l problem, full batch: each fit runs until its excess loss
+(L − L*)/L* is below 1e-6 or its 300-epoch budget is spent.
+
+The learning rates are the best of the sweep's log grid, measured with
+`linreg-bench sweep --dataset d2l --batch-size 1000 --epochs 300 --seeds 1`. pytest-benchmark times
+the whole call (curve evaluation included); `extra_info["time_to_target_s"]` is the optimizer's own
+time, with the evaluation off the clock, as in the sweep.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from bench import problems
+from bench.reference import reference_solution
+from bench.sweep import Cell, SweepConfig, run_cell
+
+TUNED_LR = {
+    "manual-autograd": 1.0, "sgd": 0.316, "sgd-momentum": 0.01, "nesterov": 0.316, "adam": 0.316,
+    "rmsprop": 0.316, "adagrad": 1.0, "lbfgs": 1.0, "lbfgs-wolfe": 1.0, "adamw": 1.0,
+}  # fmt: skip
+# AdamW's decoupled weight decay (default 0.01) pulls the weights towards 0: it cannot reach the optimum.
+NEVER_REACHES = {"adamw"}
+
+
+@cache
+def d2l():
+    p = problems.d2l()
+    return p, reference_solution(p.X, p.y)
+
+
+@pytest.mark.parametrize("optimizer", list(TUNED_LR))
+def test_time_to_target(benchmark, optimizer: str) -> None:
+    problem, ref = d2l()
+    config = SweepConfig((optimizer,), (TUNED_LR[optimizer],), (problem.n,), epochs=300, stop_at_target=True)
+    benchmark.group = "d2l time to excess loss 1e-6 (full batch)"
+
+    def train() -> dict:
+        return run_cell(problem, ref, config, Cell(optimizer, TUNED_LR[optimizer], problem.n, 0, "bench")).row
+
+    row = benchmark(train)
+    benchmark.extra_info.update({k: row[k] for k in ("lr", "reached", "time_to_target_s", "epochs_to_target",
+                                                     "final_excess_loss", "status")})  # fmt: skip
+    assert row["reached"] == (optimizer not in NEVER_REACHES), row

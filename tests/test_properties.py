@@ -1,0 +1,53 @@
+"""Property tests: over random shapes, scales and values, every implementation either returns a
+finite fit that passes its checks, or says clearly why not; never a traceback, never silent NaN."""
+
+import math
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bench.cases import ImplSpec, plan
+from bench.problems import Problem
+from bench.runner import run
+from tests.conftest import FAST_TIMING
+
+SPECS = [
+    ImplSpec("normal-equation"),
+    ImplSpec("normal-equation", (("solver", "cholesky"),)),
+    ImplSpec("sklearn"),
+    ImplSpec("manual-autograd", (("epochs", 2),)),
+    ImplSpec("nn-linear", (("epochs", 2), ("loader", "tensor"))),
+]
+STATUSES = {"ok", "not-recovered", "diverged", "error"}
+
+
+@st.composite
+def datasets(draw):
+    n = draw(st.integers(2, 40))
+    d = draw(st.integers(1, 5))
+    k = draw(st.integers(1, 2))
+    seed = draw(st.integers(0, 2**16))
+    x_scale = 10.0 ** draw(st.integers(-3, 4))
+    noise = draw(st.sampled_from([0.0, 1e-3, 1.0]))
+    g = np.random.default_rng(seed)
+    X = g.normal(size=(n, d)) * x_scale
+    if draw(st.booleans()) and d > 1:
+        X[:, -1] = X[:, 0]  # a duplicated column now and then
+    y = X @ g.normal(size=(d, k)) + g.normal(size=k) + noise * g.normal(size=(n, k))
+    return Problem("prop", torch.from_numpy(X), torch.from_numpy(y))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem=datasets())
+def test_every_implementation_answers_honestly(problem):
+    for outcome in run(problem, plan(SPECS, ["cpu"], [torch.float32, torch.float64]), FAST_TIMING):
+        row = outcome.row
+        assert row["status"] in STATUSES, row
+        if row["status"] in ("error", "not-recovered", "diverged"):
+            assert isinstance(row["reason"], str) and row["reason"] and "\n" not in row["reason"]
+        if row["status"] == "ok":
+            fit = outcome.fit
+            assert bool(torch.isfinite(fit.weight).all()) and bool(torch.isfinite(fit.bias).all())
+            assert not math.isnan(row["excess_loss"])

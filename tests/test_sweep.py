@@ -1,0 +1,86 @@
+"""The optimizer sweep: honest time-to-target, divergence recorded, curves and plots written."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+import impls
+from bench import problems
+from bench.cli import main
+from bench.reference import reference_solution
+from bench.sweep import Cell, SweepConfig, best_lr, run_cell, standardizer, unstandardize
+
+
+@pytest.fixture(scope="module")
+def d2l():
+    p = problems.d2l()
+    return p, reference_solution(p.X, p.y)
+
+
+def cell(problem, ref, optimizer, lr, batch, epochs, **config):
+    cfg = SweepConfig((optimizer,), (lr,), (batch,), epochs=epochs, **config)
+    return run_cell(problem, ref, cfg, Cell(optimizer, lr, batch, 0, "tune"))
+
+
+def test_lbfgs_and_the_closed_form_agree_on_the_optimum(d2l):
+    p, ref = d2l
+    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 5).row
+    assert row["reached"] and row["final_excess_loss"] < 1e-8 and row["param_distance"] < 1e-6
+    closed = impls.create("normal-equation").fit(p.X, p.y)
+    lbfgs = impls.create("nn-linear", optimizer="lbfgs", lr=1.0, batch_size=p.n, epochs=5,
+                         optimizer_args={"line_search_fn": "strong_wolfe"}).fit(p.X, p.y)  # fmt: skip
+    assert torch.allclose(lbfgs.weight, closed.weight, atol=1e-6) and torch.allclose(lbfgs.bias, closed.bias, atol=1e-6)
+
+
+def test_time_to_target_is_reached_or_reported_not_reached_never_invented(d2l):
+    p, ref = d2l
+    slow = cell(p, ref, "sgd", 1e-4, 10, 2)
+    assert not slow.row["reached"] and math.isnan(slow.row["time_to_target_s"])
+    assert math.isnan(slow.row["epochs_to_target"]) and slow.row["final_excess_loss"] > 1e-6
+    fast = cell(p, ref, "manual-autograd", 1.0, p.n, 30)
+    first = next(point for point in fast.curve if point["excess_loss"] <= 1e-6)
+    assert fast.row["reached"] and fast.row["epochs_to_target"] == first["epoch"]
+    assert fast.row["time_to_target_s"] == first["seconds"] <= fast.curve[-1]["seconds"]
+
+
+def test_a_too_large_lr_is_diverged_and_never_chosen(d2l):
+    p, ref = d2l
+    blown = cell(p, ref, "sgd", 100.0, 10, 3).row
+    assert blown["status"] == "diverged" and "epoch 1" in blown["reason"]
+    fine = cell(p, ref, "sgd", 0.01, 10, 3).row
+    assert best_lr([blown, fine]) == 0.01
+    assert best_lr([blown]) is None
+
+
+def test_standardisation_maps_parameters_back():
+    p = problems.crop_yields()
+    ref = reference_solution(p.X, p.y)
+    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 5, standardize=True).row
+    assert row["reached"] and row["param_distance"] < 1e-5
+    mean, std = standardizer(p.X)
+    w = torch.randn(2, 3, dtype=torch.float64)
+    b = torch.randn(2, dtype=torch.float64)
+    w0, b0 = unstandardize(w, b, mean, std)
+    assert torch.allclose(((p.X - mean) / std) @ w.T + b, p.X @ w0.T + b0)
+
+
+def test_sweep_command_writes_tables_plots_and_goes_on_after_divergence(tmp_path):
+    args = ["sweep", "--optimizer", "sgd", "--optimizer", "lbfgs", "--lr", "0.01", "--lr", "100", "--seeds", "2",
+            "--epochs", "3", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    sweep = pd.read_csv(tmp_path / "sweep.csv")
+    tune = sweep[sweep["phase"] == "tune"].set_index(["optimizer", "lr"])["status"]
+    assert tune[("sgd", 100.0)] == "diverged" and tune[("sgd", 0.01)] != "diverged"
+    assert set(sweep.loc[sweep["phase"] == "seeds", "seed"]) == {1, 2}
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    assert {"optimizer", "lr", "batch_size", "seed", "epoch", "seconds", "loss", "excess_loss"} <= set(curves.columns)
+    for name in ("excess_vs_epoch.png", "excess_vs_seconds.png", "time_to_target.png", "lr_sensitivity.png",
+                 "sweep.md", "summary.csv"):  # fmt: skip
+        assert (tmp_path / name).is_file(), name
+
+
+def test_unknown_optimizer_exits_2(capsys, tmp_path):
+    assert main(["sweep", "--optimizer", "adamx", "--out", str(tmp_path)]) == 2
+    assert "unknown optimizer 'adamx'" in capsys.readouterr().err
