@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -124,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="excess_target",
         help="target excess loss (L − L*)/L* (default 1e-6)",
     )
-    sweep_cmd.add_argument("--standardize", action="store_true", help="fit on standardised features")
+    sweep_cmd.add_argument(
+        "--features",
+        choices=("raw", "standardized", "both"),
+        default="raw",
+        help="fit on raw or standardised features (parameters mapped back), or both side by side",
+    )
     sweep_cmd.add_argument(
         "--loader",
         choices=("tensor", "dataloader"),
@@ -309,17 +314,27 @@ def command_sweep(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         epochs=args.epochs or max(20, int(problem.training.get("epochs", 3))),
         target=args.excess_target,
-        standardize=args.standardize,
         loader=args.loader,
         dtype=parse_dtype(args.dtype),
     )
-    stamp = f"{problem.name}{'-standardized' if args.standardize else ''}-{datetime.now():%Y%m%d-%H%M%S}"
-    out = args.out or Path("results") / f"sweep-{stamp}"
+    out = args.out or Path("results") / f"sweep-{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    scalings = {"raw": [False], "standardized": [True], "both": [False, True]}[args.features]
     with RunFolder(out).locked() as folder:
-        return _sweep_into(folder, problem, config)
+        sections = []
+        for standardize in scalings:
+            sub = RunFolder(out / ("standardized" if standardize else "raw")) if len(scalings) > 1 else folder
+            prefix = f"{sub.root.name}/" if sub is not folder else ""
+            sections.append(_sweep_into(sub, problem, replace(config, standardize=standardize), prefix))
+        intro = "" if len(scalings) == 1 else "raw/ and standardized/ hold each one's tables and plots.\n\n"
+        text = f"# linreg-bench sweep: {problem.name}\n\n{intro}" + "\n".join(sections)
+        folder.write_text("sweep.md", text)
+    print(text)
+    print(f"wrote {out}: sweep.csv, curves.csv, summary.csv, sweep.md and plots", file=sys.stderr)
+    return 0
 
 
-def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.SweepConfig) -> int:
+def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.SweepConfig, link_prefix: str = "") -> str:
+    """One sweep into `folder`; returns its report section (plot links relative to the parent)."""
     ref = reference_solution(problem.X, problem.y, problem.fit_intercept)
     rows: list[dict] = []
     curve_rows: list[dict] = []
@@ -348,11 +363,9 @@ def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.Swee
         sweep_plots.time_to_target(summary, folder.root / "time_to_target.png", title),
         sweep_plots.lr_sensitivity(frame, folder.root / "lr_sensitivity.png", title),
     ]
-    text = sweep_report(problem, config, summary, [p.name for p in drawn if p is not None])
-    folder.write_text("sweep.md", text)
-    print(text)
-    print(f"wrote {folder.root}/sweep.csv, curves.csv, summary.csv, sweep.md and plots", file=sys.stderr)
-    return 0
+    names = [p.name for p in drawn if p is not None]
+    folder.write_text("sweep.md", sweep_report(problem, config, summary, names))
+    return sweep_report(problem, config, summary, [f"{link_prefix}{name}" for name in names])
 
 
 def command_list(args: argparse.Namespace) -> int:

@@ -150,7 +150,7 @@ def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: li
     """The optimizer comparison: who reaches the target, how fast, how reliably."""
     scale = "standardised features (parameters mapped back)" if config.standardize else "raw features"
     lines = [
-        f"# linreg-bench sweep: {problem.name}, {scale}",
+        f"## {problem.name}, {scale}",
         "",
         f"{problem.description}. Target: excess loss (L − L*)/L* ≤ {config.target:g} against the float64 "
         f"closed-form optimum, within {config.epochs} epochs. Learning rate tuned per optimizer on "
@@ -170,6 +170,7 @@ def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: li
         "epochs to target": summary["epochs_to_target_median"].map(_figure),
         "final excess loss": summary["final_excess_median"].map(_figure),
         "time / epoch": summary["time_per_epoch_median_s"].map(human_time),
+        "note": summary["note"].fillna(""),
     })  # fmt: skip
     reached = summary[summary["reached"] > 0]
     if reached.empty:

@@ -217,5 +217,12 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if len(times) else math.nan,
             "final_excess_median": float(np.nanmedian(finals)) if np.isfinite(finals).any() else math.nan,
             "time_per_epoch_median_s": float(np.median([r["time_per_epoch_s"] for r in group])),
+            "note": "",
         })  # fmt: skip
+    tuned = {(r["optimizer"], r["requested_batch"]) for r in seeds}
+    for key in dict.fromkeys((r["optimizer"], r["requested_batch"]) for r in rows if r["phase"] == "tune"):
+        if key not in tuned:  # no usable lr on the grid: say so instead of dropping the optimizer
+            group = [r for r in rows if (r["optimizer"], r["requested_batch"]) == key]
+            summary.append({"optimizer": key[0], "batch_size": group[0]["batch_size"], "best_lr": math.nan,
+                            "seeds": 0, "reached": 0, "note": "every lr on the grid diverged or failed"})  # fmt: skip
     return summary

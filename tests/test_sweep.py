@@ -81,6 +81,16 @@ def test_sweep_command_writes_tables_plots_and_goes_on_after_divergence(tmp_path
         assert (tmp_path / name).is_file(), name
 
 
+def test_raw_and_standardised_side_by_side(tmp_path):
+    args = ["sweep", "--dataset", "crop-yields-5", "--optimizer", "lbfgs-wolfe", "--lr", "1", "--seeds", "1",
+            "--epochs", "3", "--features", "both", "--out", str(tmp_path)]  # fmt: skip
+    assert main(args) == 0
+    report = (tmp_path / "sweep.md").read_text()
+    assert "raw features" in report and "standardised features" in report
+    assert "](raw/excess_vs_epoch.png)" in report and "](standardized/excess_vs_epoch.png)" in report
+    assert (tmp_path / "raw" / "sweep.csv").is_file() and (tmp_path / "standardized" / "sweep.csv").is_file()
+
+
 def test_unknown_optimizer_exits_2(capsys, tmp_path):
     assert main(["sweep", "--optimizer", "adamx", "--out", str(tmp_path)]) == 2
     assert "unknown optimizer 'adamx'" in capsys.readouterr().err
