@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_argument("--csv", type=Path, help="your own data instead (with --target)")
     sweep_cmd.add_argument("--target", action="append", default=[], help="target column of --csv")
     sweep_cmd.add_argument("--optimizer", action="append", default=[], help="repeatable; default: all presets")
-    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-4 ... 1")
+    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)")
     sweep_cmd.add_argument(
         "--batch-size",
         type=int,
@@ -309,7 +309,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         raise InputError(f"--epochs must be >= 1, got {args.epochs}")
     config = sweep.SweepConfig(
         optimizers=tuple(names),
-        lrs=tuple(args.lr) or tuple(float(v) for v in np.logspace(-4, 0, 9)),
+        lrs=tuple(args.lr) or tuple(float(v) for v in np.logspace(-5, 0, 11)),
         batch_sizes=tuple(args.batch_size) or (int(problem.training.get("batch_size", 10)),),
         seeds=args.seeds,
         epochs=args.epochs or max(20, int(problem.training.get("epochs", 3))),
