@@ -11,6 +11,7 @@ from impls.nn_linear import optimizer_classes
 # name -> (implementation, options, full batch?)
 PRESETS: dict[str, tuple[str, dict[str, Any], bool]] = {
     "manual-autograd": ("manual-autograd", {}, False),
+    "manual-gradient": ("manual-gradient", {}, False),
     "sgd": ("nn-linear", {"optimizer": "sgd"}, False),
     "sgd-momentum": ("nn-linear", {"optimizer": "sgd", "optimizer_args": {"momentum": 0.9}}, False),
     "nesterov": ("nn-linear", {"optimizer": "sgd", "optimizer_args": {"momentum": 0.9, "nesterov": True}}, False),

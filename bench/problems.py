@@ -17,6 +17,7 @@ import torch
 from bench.certified import Certified
 from bench.errors import InputError
 
+D2L_STYLE = ("manual-autograd", "manual-gradient", "d2l-reference")  # ½ squared error, step lr / B
 D2L_TRAINING = {"lr": 0.03, "batch_size": 10, "epochs": 3, "init": "normal", "init_std": 0.01}
 
 UNIVARIATE_X = [3.3, 4.4, 5.5, 6.71, 6.93, 4.168, 9.779, 6.182, 7.59, 2.167, 7.042, 10.791, 5.313, 7.997, 3.1]
@@ -105,7 +106,7 @@ def univariate() -> Problem:
         _tensor(UNIVARIATE_Y)[:, None],
         description="univariate GD tutorial: 15 fixed points, full-batch gradient descent, MSE",
         training={"lr": 1e-2, "batch_size": 15, "epochs": 10, "init": "normal", "init_std": 1.0},
-        training_by_impl={"manual-autograd": {"lr": 2e-2}},
+        training_by_impl={key: {"lr": 0.02} for key in D2L_STYLE},
         feature_names=("x",),
         target_names=("y",),
     )
@@ -123,8 +124,8 @@ def crop_yields(rows: int = 15) -> Problem:
         _tensor(CROP_TARGETS[:rows]),
         description=f"Zero to GANs crop yields: {rows} regions, (temp, rainfall, humidity) -> (apples, oranges)",
         training={"lr": 1e-5, "batch_size": 5, "epochs": 100, "init": "randn"},
-        training_by_impl={"manual-autograd": {"batch_size": rows}, "nn-linear": {"init": "torch"}},
-        known_status={"manual-autograd": "not-recovered", "nn-linear": "not-recovered"},
+        training_by_impl={**{key: {"batch_size": rows} for key in D2L_STYLE}, "nn-linear": {"init": "torch"}},
+        known_status=dict.fromkeys((*D2L_STYLE, "nn-linear"), "not-recovered"),
         feature_names=("temp", "rainfall", "humidity"),
         target_names=("apples", "oranges"),
     )

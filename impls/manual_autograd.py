@@ -1,42 +1,26 @@
-"""d2l "linear regression from scratch": leaf tensors, autograd, a hand-written SGD step."""
+"""d2l "from scratch" math with autograd, without the tutorial loop's waste: one shuffled copy per
+epoch and slice views instead of per-batch index tensors, weight and bias as one leaf θ = [w; b]
+on [X 1], one in-place update per step, the gradient reset to None."""
 
 from __future__ import annotations
 
 import torch
+from torch.nn import functional
 
 from impls.base import EpochCallback, Implementation
+from impls.batching import epoch_batches
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import TrainOptions
 
 
-def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-    """The d2l model: X @ w + b."""
-    return X @ w if b is None else X @ w + b
-
-
-def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The d2l loss: half the squared error, per element."""
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
-
-
-def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
-    """The d2l update: `param -= lr * param.grad / batch_size`, then zero the gradient."""
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
-
-
 class ManualAutograd(Implementation):
-    """Minibatch SGD as the d2l text writes it; `batch_size >= n` is full-batch gradient descent.
-
-    Its loss is ½ squared error summed over the batch and the step divides by the nominal batch
-    size, so at the same lr it moves half as far as SGD on `nn.MSELoss` (for one target).
-    """
+    """A leaf tensor with `requires_grad`, ½ squared error summed over the batch, `backward()`, and
+    `param -= lr * grad / batch_size` (the nominal batch size, as d2l's `sgd`). Same shuffling
+    order and parameters (to rounding) as `d2l-reference`; `batch_size >= n` is gradient descent."""
 
     name = "manual-autograd"
-    summary = "d2l from scratch: requires_grad tensors, loss.sum().backward(), param -= lr*grad/B"
+    summary = "d2l from scratch: requires_grad leaf, loss.sum().backward(), param -= lr*grad/B (fast loop)"
     Options = TrainOptions
     iterative = True
     grid = {"batch_size": (10, 100), "lr": (0.03,)}
@@ -45,25 +29,27 @@ class ManualAutograd(Implementation):
         """`on_epoch(epoch, weight (k, d), bias (k,))` observes each epoch; while it is given, the
         fit records no losses itself (the observer evaluates, off the optimizer's clock)."""
         o: TrainOptions = self.options
-        n = X.shape[0]
         generator = torch.Generator().manual_seed(o.seed)
         w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
-        w = w0.T.contiguous().requires_grad_(True)  # d2l keeps w as (d, k)
-        b = b0.clone().requires_grad_(True) if o.fit_intercept else None
-        params = [w] if b is None else [w, b]
+        d = X.shape[1]
+        theta = (torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()).requires_grad_(True)
+        step = o.lr / o.batch_size
+        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
         losses = []
-        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):
-            order = torch.randperm(n, generator=generator).to(X.device)
-            for start in range(0, n, o.batch_size):
-                batch = order[start : start + o.batch_size]
-                loss = squared_loss(linreg(X[batch], w, b), y[batch])
-                loss.sum().backward()
-                sgd(params, o.lr, o.batch_size)
+            for A_batch, y_batch in epoch_batches(X, y, o.batch_size, generator, ones_column=o.fit_intercept):
+                # Σ r² rather than ½ Σ r²: one autograd node less; the step takes the ½ (alpha / 2).
+                functional.mse_loss(A_batch @ theta, y_batch, reduction="sum").backward()
+                with torch.no_grad():
+                    theta.sub_(theta.grad, alpha=step / 2)
+                theta.grad = None
+            weight = theta.detach()[:d].T
+            bias = theta.detach()[d] if o.fit_intercept else zero
             if on_epoch is not None:
-                on_epoch(epoch, w.detach().T, b.detach() if b is not None else zero)
+                on_epoch(epoch, weight, bias)
                 continue
             with torch.no_grad():
-                losses.append(((linreg(X, w, b) - y) ** 2).mean())
-        bias = b.detach() if b is not None else zero
-        return LinearFit(w.detach().T.contiguous(), bias.clone(), torch.stack(losses).tolist() if losses else [])
+                losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
+        weight = theta.detach()[:d].T.contiguous()
+        bias = theta.detach()[d].clone() if o.fit_intercept else zero
+        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])

@@ -9,6 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from impls.base import EpochCallback, Implementation
+from impls.batching import epoch_batches
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import OptionError, TrainOptions
@@ -53,14 +54,6 @@ class NNLinearOptions(TrainOptions):
             raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
 
 
-def tensor_batches(X: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
-    """Shuffled minibatches straight from the tensors: one randperm, then index slices."""
-    order = torch.randperm(X.shape[0], generator=generator).to(X.device)
-    for start in range(0, X.shape[0], batch_size):
-        batch = order[start : start + batch_size]
-        yield X[batch], y[batch]
-
-
 class NNLinear(Implementation):
     """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, closure steps.
 
@@ -102,7 +95,7 @@ class NNLinear(Implementation):
         losses = []
         zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):
-            batches = loader if o.loader == "dataloader" else tensor_batches(X, y, o.batch_size, generator)
+            batches = loader if o.loader == "dataloader" else epoch_batches(X, y, o.batch_size, generator)
             for X_batch, y_batch in batches:
 
                 def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:

@@ -6,14 +6,18 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from impls.base import Implementation
+from impls.d2l_reference import D2LReference
 from impls.manual_autograd import ManualAutograd
+from impls.manual_gradient import ManualGradient
 from impls.nn_linear import NNLinear
 from impls.normal_equation import NormalEquation
 from impls.options import OptionError
 from impls.scikit_learn import Sklearn
 
 ENTRY_POINT_GROUP = "linreg_bench.impls"
-BUILTIN: tuple[type[Implementation], ...] = (ManualAutograd, NNLinear, NormalEquation, Sklearn)
+BUILTIN: tuple[type[Implementation], ...] = (
+    ManualAutograd, NNLinear, NormalEquation, Sklearn, ManualGradient, D2LReference,
+)  # fmt: skip
 
 
 class UnknownImplementation(OptionError):

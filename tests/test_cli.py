@@ -22,7 +22,7 @@ def test_default_run_writes_the_contracted_files(tmp_path, capsys):
     assert main(["run", "--out", str(out), *QUICK]) == 0
     results = pd.read_csv(out / "results.csv")
     assert list(results.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
-    assert len(results) == 4 * 2 * 2  # impls x devices x dtypes, nothing silently dropped
+    assert len(results) == 6 * 2 * 2  # impls x devices x dtypes, nothing silently dropped
     assert set(results["dataset"]) == {"d2l"}
     ran = results[results["device"] == "cpu"]
     assert (ran["status"] == "ok").all() and ran["time_median_s"].gt(0).all()

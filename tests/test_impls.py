@@ -8,11 +8,11 @@ from bench.checks import judge
 from bench.reference import reference_solution
 from impls import OptionError, UnknownImplementation
 
-ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn"]
+ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn", "manual-gradient", "d2l-reference"]
 
 
 def test_registry_names_and_unknown_name():
-    assert impls.available()[:4] == ALL
+    assert impls.available()[: len(ALL)] == ALL
     with pytest.raises(UnknownImplementation, match=r"unknown implementation 'nope' .*available: manual-autograd"):
         impls.create("nope")
 
@@ -54,7 +54,7 @@ def test_every_implementation_recovers_d2l(name, dtype, d2l_problem):
     assert len(fit.losses) == (3 if cls.iterative else 0)
 
 
-@pytest.mark.parametrize("name", ["manual-autograd", "nn-linear"])
+@pytest.mark.parametrize("name", ["manual-autograd", "nn-linear", "manual-gradient", "d2l-reference"])
 def test_same_seed_same_result_other_seed_other_result(name, d2l_problem):
     X, y = d2l_problem.X.float(), d2l_problem.y.float()
     a = impls.create(name, seed=3).fit(X, y)
@@ -78,11 +78,12 @@ def test_nn_linear_takes_any_torch_optimizer(optimizer, d2l_problem):
     assert torch.allclose(fit.weight, d2l_problem.true_weight, atol=0.05)
 
 
-def test_full_batch_manual_autograd_is_gradient_descent():
+@pytest.mark.parametrize("name", ["manual-autograd", "manual-gradient", "d2l-reference"])
+def test_full_batch_d2l_style_is_gradient_descent(name):
     # One full-batch step from w = 0, b = 0 with ½-squared-error / n: w <- lr * mean(x * y).
     X = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
     y = torch.tensor([[2.0], [4.0], [6.0]], dtype=torch.float64)
-    fit = impls.create("manual-autograd", init="zeros", lr=0.1, batch_size=3, epochs=1).fit(X, y)
+    fit = impls.create(name, init="zeros", lr=0.1, batch_size=3, epochs=1).fit(X, y)
     assert fit.weight.item() == pytest.approx(0.1 * (2 + 8 + 18) / 3)
     assert fit.bias.item() == pytest.approx(0.1 * (2 + 4 + 6) / 3)
 
@@ -116,3 +117,17 @@ def test_sklearn_is_cpu_only():
     impl = impls.create("sklearn")
     assert "cpu only" in impl.unsupported_reason("cuda", torch.float32)
     assert impl.unsupported_reason("cpu", torch.float32) is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("batch_size", [10, 7, 1000])
+def test_fast_loops_give_the_tutorial_loops_parameters(dtype, batch_size, d2l_problem):
+    """Same shuffling order, same math: the fast paths land where d2l's literal loop does."""
+    X, y = d2l_problem.X.to(dtype), d2l_problem.y.to(dtype)
+    reference = impls.create("d2l-reference", batch_size=batch_size).fit(X, y)
+    eps = torch.finfo(dtype).eps
+    for name in ("manual-autograd", "manual-gradient"):
+        fit = impls.create(name, batch_size=batch_size).fit(X, y)
+        assert torch.allclose(fit.weight, reference.weight, rtol=0, atol=64 * eps * 10), name
+        assert torch.allclose(fit.bias, reference.bias, rtol=0, atol=64 * eps * 10), name
+        assert fit.losses == pytest.approx(reference.losses, rel=1e-4)

@@ -18,6 +18,7 @@ SPECS = [
     ImplSpec("normal-equation", (("solver", "cholesky"),)),
     ImplSpec("sklearn"),
     ImplSpec("manual-autograd", (("epochs", 2),)),
+    ImplSpec("manual-gradient", (("epochs", 2),)),
     ImplSpec("nn-linear", (("epochs", 2), ("loader", "tensor"))),
 ]
 STATUSES = {"ok", "not-recovered", "diverged", "error"}

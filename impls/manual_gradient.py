@@ -1,0 +1,52 @@
+"""The d2l text's analytic update formulas, no autograd: w ← w − (lr/B)·Xᵀ(Xw + b − y),
+b ← b − (lr/B)·Σ(Xw + b − y), computed in place into preallocated buffers."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional
+
+from impls.base import EpochCallback, Implementation
+from impls.batching import epoch_batches
+from impls.fit import LinearFit
+from impls.init import initial_parameters
+from impls.options import TrainOptions
+
+
+class ManualGradient(Implementation):
+    """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
+    shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
+    on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g.
+    The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`, which stalls in
+    float32 (MEASUREMENTS.md)."""
+
+    name = "manual-gradient"
+    summary = "d2l's analytic gradient formulas, in-place tensor ops into preallocated buffers, no autograd"
+    Options = TrainOptions
+    iterative = True
+    grid = {"batch_size": (10, 100), "lr": (0.03,)}
+
+    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        o: TrainOptions = self.options
+        generator = torch.Generator().manual_seed(o.seed)
+        w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        d = X.shape[1]
+        theta = torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()  # (d [+ 1], k)
+        residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
+        grad = torch.empty_like(theta)
+        step = o.lr / o.batch_size
+        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        losses = []
+        for epoch in range(1, o.epochs + 1):
+            for A_batch, y_batch in epoch_batches(X, y, o.batch_size, generator, ones_column=o.fit_intercept):
+                r = residual if A_batch.shape[0] == residual.shape[0] else residual[: A_batch.shape[0]]
+                torch.addmm(y_batch, A_batch, theta, beta=-1, out=r)  # r = Aθ − y
+                torch.mm(A_batch.T, r, out=grad)
+                theta.sub_(grad, alpha=step)
+            weight, bias = theta[:d].T, theta[d] if o.fit_intercept else zero
+            if on_epoch is not None:
+                on_epoch(epoch, weight, bias)
+                continue
+            losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
+        weight, bias = theta[:d].T.contiguous(), (theta[d].clone() if o.fit_intercept else zero)
+        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
