@@ -4,7 +4,7 @@
 `fit(X, y)` returns a `LinearFit`. Nothing here knows about the benchmarking harness (`bench`).
 """
 
-from impls.base import Implementation
+from impls.base import Implementation, IterativeImplementation
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError, TrainOptions
 from impls.registry import ENTRY_POINT_GROUP, UnknownImplementation, available, create, implementation_class
@@ -15,6 +15,7 @@ __all__ = [
     "ClosedFormOptions",
     "Implementation",
     "InvalidInput",
+    "IterativeImplementation",
     "LinearFit",
     "OptionError",
     "TrainOptions",

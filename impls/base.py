@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import torch
 
 from impls.fit import LinearFit
-from impls.options import ClosedFormOptions, build_options
+from impls.init import initial_parameters
+from impls.options import ClosedFormOptions, TrainOptions, build_options
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -52,3 +53,25 @@ class Implementation(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"
+
+
+class IterativeImplementation(Implementation):
+    """A trained implementation: `TrainOptions`, an `on_epoch` observer, a seeded start.
+
+    `fit(X, y, on_epoch=callback)`: while a callback is given it observes every epoch and the fit
+    records no losses itself (the observer evaluates, off the optimizer's clock).
+    """
+
+    Options: ClassVar[type] = TrainOptions
+    iterative: ClassVar[bool] = True
+    grid: ClassVar[dict[str, tuple[Any, ...]]] = {"batch_size": (10, 100), "lr": (0.03,)}
+
+    def start(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Generator, torch.Tensor, torch.Tensor]:
+        """The seeded generator (init, then shuffling) and the initial weight (k, d) and bias (k,)."""
+        generator = torch.Generator().manual_seed(self.options.seed)
+        weight, bias = initial_parameters(self.options, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        return generator, weight, bias
+
+    @abstractmethod
+    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """Train from the seeded start; return the fit on X's device and dtype."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from impls.base import EpochCallback, Implementation
+from impls.base import EpochCallback, IterativeImplementation
 from impls.fit import LinearFit
-from impls.init import initial_parameters
 from impls.options import TrainOptions
 
 
@@ -40,7 +39,7 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor, gen
         yield features[batch_indices], labels[batch_indices]
 
 
-class D2LReference(Implementation):
+class D2LReference(IterativeImplementation):
     """Minibatch SGD as the d2l text writes it; `batch_size >= n` is full-batch gradient descent.
 
     Its loss is ½ squared error summed over the batch and the step divides by the nominal batch
@@ -49,16 +48,10 @@ class D2LReference(Implementation):
 
     name = "d2l-reference"
     summary = "d2l from scratch as written: data_iter over a Python list, backward(), param -= lr*grad/B"
-    Options = TrainOptions
-    iterative = True
-    grid = {"batch_size": (10, 100), "lr": (0.03,)}
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """`on_epoch(epoch, weight (k, d), bias (k,))` observes each epoch; while it is given, the
-        fit records no losses itself (the observer evaluates, off the optimizer's clock)."""
         o: TrainOptions = self.options
-        generator = torch.Generator().manual_seed(o.seed)
-        w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        generator, w0, b0 = self.start(X, y)
         w = w0.T.contiguous().requires_grad_(True)  # d2l keeps w as (d, k)
         b = b0.clone().requires_grad_(True) if o.fit_intercept else None
         params = [w] if b is None else [w, b]

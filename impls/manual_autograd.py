@@ -7,30 +7,23 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from impls.base import EpochCallback, Implementation
+from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import epoch_batches
 from impls.fit import LinearFit
-from impls.init import initial_parameters
 from impls.options import TrainOptions
 
 
-class ManualAutograd(Implementation):
+class ManualAutograd(IterativeImplementation):
     """A leaf tensor with `requires_grad`, ½ squared error summed over the batch, `backward()`, and
     `param -= lr * grad / batch_size` (the nominal batch size, as d2l's `sgd`). Same shuffling
     order and parameters (to rounding) as `d2l-reference`; `batch_size >= n` is gradient descent."""
 
     name = "manual-autograd"
     summary = "d2l from scratch: requires_grad leaf, loss.sum().backward(), param -= lr*grad/B (fast loop)"
-    Options = TrainOptions
-    iterative = True
-    grid = {"batch_size": (10, 100), "lr": (0.03,)}
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """`on_epoch(epoch, weight (k, d), bias (k,))` observes each epoch; while it is given, the
-        fit records no losses itself (the observer evaluates, off the optimizer's clock)."""
         o: TrainOptions = self.options
-        generator = torch.Generator().manual_seed(o.seed)
-        w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        generator, w0, b0 = self.start(X, y)
         d = X.shape[1]
         theta = (torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()).requires_grad_(True)
         step = o.lr / o.batch_size

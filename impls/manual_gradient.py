@@ -6,14 +6,13 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from impls.base import EpochCallback, Implementation
+from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import epoch_batches
 from impls.fit import LinearFit
-from impls.init import initial_parameters
 from impls.options import TrainOptions
 
 
-class ManualGradient(Implementation):
+class ManualGradient(IterativeImplementation):
     """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
     shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
     on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g.
@@ -22,14 +21,10 @@ class ManualGradient(Implementation):
 
     name = "manual-gradient"
     summary = "d2l's analytic gradient formulas, in-place tensor ops into preallocated buffers, no autograd"
-    Options = TrainOptions
-    iterative = True
-    grid = {"batch_size": (10, 100), "lr": (0.03,)}
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options
-        generator = torch.Generator().manual_seed(o.seed)
-        w0, b0 = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
+        generator, w0, b0 = self.start(X, y)
         d = X.shape[1]
         theta = torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()  # (d [+ 1], k)
         residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from impls.base import EpochCallback, Implementation
+from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import epoch_batches
 from impls.fit import LinearFit
 from impls.init import initial_parameters
@@ -54,7 +54,7 @@ class NNLinearOptions(TrainOptions):
             raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
 
 
-class NNLinear(Implementation):
+class NNLinear(IterativeImplementation):
     """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, closure steps.
 
     Every step goes through a closure so that LBFGS (which re-evaluates the loss) works like the
@@ -64,7 +64,6 @@ class NNLinear(Implementation):
     name = "nn-linear"
     summary = "nn.Linear + nn.MSELoss + torch.optim (SGD by default), DataLoader(shuffle=True)"
     Options = NNLinearOptions
-    iterative = True
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
 
     def __init__(self, **options) -> None:
