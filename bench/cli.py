@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 import impls
-from bench import conditioning, optimizers, plots, problems, sweep, sweep_plots
+from bench import conditioning, optimizers, plots, problems, roofline, sweep, sweep_plots
 from bench.ab import ABPlan, default_base, exported, resolve, run_ab
 from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
+    )
     run_cmd.add_argument(
         "--resume",
         type=Path,
@@ -229,6 +232,17 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
     out = folder.root
     finished = folder.load_finished() if args.resume is not None else set()
     machine = machine_info()
+    measured_peaks: dict[str, dict] = {}
+
+    def peaks_for(device: str, dtype: torch.dtype) -> roofline.Peaks:
+        found = roofline.peaks(device, dtype)
+        measured_peaks[f"{device}-{found.dtype}"] = asdict(found)
+        machine["peaks"] = measured_peaks
+        folder.write_json("machine.json", machine)
+        return found
+
+    if args.no_roofline:
+        peaks_for = None
     folder.write_json("machine.json", machine)
     cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
     if finished:
@@ -243,7 +257,7 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
             )
             bar.update()
 
-        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome)
+        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for)
 
     results = folder.results()
     reference = reference_solution(problem.X, problem.y, fit_intercept)

@@ -50,6 +50,7 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "to optimum (SE)": results["opt_distance_se"].map(_figure),
             "to truth (SE)": results["truth_error_se"].map(_figure),
             "digits vs f64 optimum": results["digits_ref"].map(_digits),
+            "× roofline": results["time_vs_bound"].map(_figure),
             **({"LRE vs certified": results["lre_min"].map(_digits)} if results["lre_min"].notna().any() else {}),
         }
     )

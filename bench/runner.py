@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,8 +13,11 @@ from bench.cases import Case, dtype_name
 from bench.checks import judge
 from bench.problems import Problem
 from bench.reference import Reference, reference_solution
+from bench.roofline import Peaks
 from bench.timing import Timing, TimingConfig, measure
 from impls import Implementation, LinearFit, implementation_class, validate
+
+PeaksProvider = Callable[[str, torch.dtype], Peaks]
 
 
 @dataclass
@@ -88,8 +92,28 @@ def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_interce
     return PreparedCase(case, row, impl, None, X, y)
 
 
+def roofline_figures(prepared: PreparedCase, problem: Problem, timing: Timing, peaks: Peaks) -> dict[str, float]:
+    """The case against this machine's roofline: the bound from the implementation's work model
+    and the measured peaks, the time as a multiple of it, and the achieved rates."""
+    itemsize = torch.empty(0, dtype=prepared.case.dtype).element_size()
+    cost = prepared.impl.cost(problem.n, problem.d, problem.k, itemsize)
+    if cost is None:
+        return {}
+    bound = peaks.bound_s(cost)
+    return {
+        "work_bytes": cost.bytes, "work_flops": cost.flops, "bound_s": bound,
+        "time_vs_bound": timing.median / bound if bound > 0 else math.nan,
+        "achieved_gbs": cost.bytes / timing.median / 1e9, "achieved_gflops": cost.flops / timing.median / 1e9,
+    }  # fmt: skip
+
+
 def conclude(
-    problem: Problem, prepared: PreparedCase, reference: Reference, fit: LinearFit, timing: Timing | None
+    problem: Problem,
+    prepared: PreparedCase,
+    reference: Reference,
+    fit: LinearFit,
+    timing: Timing | None,
+    peaks: Peaks | None = None,
 ) -> Outcome:
     """Judge the fit and complete the row (times only when this harness measured them)."""
     verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"])
@@ -102,6 +126,8 @@ def conclude(
             threads=timing.threads,
             time_samples_s=" ".join(f"{t:.6g}" for t in timing.samples),
         )
+        if peaks is not None:
+            row.update(roofline_figures(prepared, problem, timing, peaks))
     return Outcome(prepared.case, row, fit.to("cpu"), list(fit.losses))
 
 
@@ -112,13 +138,15 @@ def run_case(
     timing: TimingConfig,
     overrides: dict[str, Any],
     fit_intercept: bool = True,
+    peaks_for: PeaksProvider | None = None,
 ) -> Outcome:
     try:
         prepared = prepare(problem, case, overrides, fit_intercept)
         if prepared.skip_reason is not None:
             return Outcome(case, prepared.row)
         measured, fit = measure(prepared.fit, case.device, timing)
-        return conclude(problem, prepared, reference, fit, measured)
+        peaks = peaks_for(case.device, case.dtype) if peaks_for is not None else None
+        return conclude(problem, prepared, reference, fit, measured, peaks)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": "out of memory"})
@@ -133,13 +161,16 @@ def run(
     overrides: dict[str, Any] | None = None,
     fit_intercept: bool | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    peaks_for: PeaksProvider | None = None,
 ) -> list[Outcome]:
     """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it)."""
     fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
     reference = reference_solution(problem.X, problem.y, fit_intercept)
     outcomes = []
     for case in cases:
-        outcome = run_case(problem, case, reference, timing or TimingConfig(), overrides or {}, fit_intercept)
+        outcome = run_case(
+            problem, case, reference, timing or TimingConfig(), overrides or {}, fit_intercept, peaks_for
+        )
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

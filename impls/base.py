@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from impls.cost import Cost, sgd_epochs
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, TrainOptions, build_options
@@ -51,6 +52,10 @@ class Implementation(ABC):
     def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         """Return the fit on X's device and dtype."""
 
+    def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
+        """The work model of this algorithm (bytes, flops); None where there is none."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"
 
@@ -65,6 +70,10 @@ class IterativeImplementation(Implementation):
     Options: ClassVar[type] = TrainOptions
     iterative: ClassVar[bool] = True
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {"batch_size": (10, 100), "lr": (0.03,)}
+
+    def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
+        p = d + int(self.options.fit_intercept)
+        return sgd_epochs(self.options.epochs, n, p, k, itemsize)
 
     def start(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Generator, torch.Tensor, torch.Tensor]:
         """The seeded generator (init, then shuffling) and the initial weight (k, d) and bias (k,)."""

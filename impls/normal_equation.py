@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from impls.base import Implementation
+from impls.cost import Cost, closed_form
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError
 
@@ -129,6 +130,9 @@ class NormalEquation(Implementation):
             coef = self._solve(Xc / scale, y - y_mean, False, notes) / scale[:, None]  # (d, k)
             weight, bias = coef.T, y_mean - x_mean @ coef
         return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
+
+    def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
+        return closed_form(self.options.solver, n, d + int(self.options.fit_intercept), k, itemsize)
 
     def _solve(self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
         solver = self.options.solver

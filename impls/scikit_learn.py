@@ -10,6 +10,7 @@ import torch
 from sklearn import linear_model
 
 from impls.base import Implementation
+from impls.cost import Cost, closed_form
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError
 
@@ -37,6 +38,12 @@ class Sklearn(Implementation):
     Options = SklearnOptions
     devices = ("cpu",)
     grid = {"estimator": ("LinearRegression",)}
+
+    def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
+        """LinearRegression is LAPACK gelsd (SVD) on centred data; the others have no fixed model."""
+        if self.options.estimator != "LinearRegression":
+            return None
+        return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
 
     def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: SklearnOptions = self.options

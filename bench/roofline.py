@@ -1,0 +1,84 @@
+"""This machine's peaks (read bandwidth, matrix-multiply throughput) per device and dtype, measured
+once and cached per machine, and the roofline bound of a fit: max(bytes / bandwidth, flops / peak)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from bench.machine import cpu_model
+from bench.timing import synchronize
+from impls.cost import Cost
+
+BANDWIDTH_BYTES = 256 * 2**20
+GEMM_SIZE = 1536
+
+
+@dataclass(frozen=True)
+class Peaks:
+    device: str
+    dtype: str
+    bandwidth_bytes_s: float  # reading a 256 MiB tensor (sum), best of 5
+    gemm_flops_s: float  # 1536² matmul, best of 5
+    threads: int
+
+    def bound_s(self, cost: Cost) -> float:
+        return max(cost.bytes / self.bandwidth_bytes_s, cost.flops / self.gemm_flops_s)
+
+
+def _best(fn, device: str, repeats: int = 5) -> float:
+    fn()
+    synchronize(device)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def probe(device: str, dtype: torch.dtype) -> Peaks:
+    itemsize = torch.empty(0, dtype=dtype).element_size()
+    buffer = torch.ones(BANDWIDTH_BYTES // itemsize, dtype=dtype, device=device)
+    bandwidth = BANDWIDTH_BYTES / _best(buffer.sum, device)
+    del buffer
+    a = torch.randn(GEMM_SIZE, GEMM_SIZE, dtype=dtype, device=device)
+    flops = 2.0 * GEMM_SIZE**3 / _best(lambda: a @ a, device)
+    return Peaks(device, str(dtype).removeprefix("torch."), bandwidth, flops, torch.get_num_threads())
+
+
+def _cache_file() -> Path:
+    root = Path(os.environ.get("LINREG_BENCH_CACHE", Path.home() / ".cache" / "linreg-bench"))
+    return root / "peaks.json"
+
+
+def _key(device: str, dtype: torch.dtype) -> str:
+    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else cpu_model()
+    return f"{name}|{device}|{dtype}|threads={torch.get_num_threads()}|torch={torch.__version__}"
+
+
+def peaks(device: str, dtype: torch.dtype) -> Peaks:
+    """Measured once per machine, device, dtype, thread count and torch version; then cached."""
+    path, key = _cache_file(), _key(device, dtype)
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if key in cached:
+        return Peaks(**cached[key])
+    measured = probe(device, dtype)
+    cached[key] = asdict(measured)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps(cached, indent=1))
+        os.replace(temp, path)
+    except OSError:
+        pass  # a read-only home only costs a re-measurement next time
+    return measured

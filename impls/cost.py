@@ -1,0 +1,35 @@
+"""Work models: the bytes a fit must move and the flops it must do, by algorithm.
+
+They sit next to the implementations because they describe the algorithm, not the machine; the
+harness turns them into a roofline bound with measured machine peaks. Bytes are the minimum
+traffic (each pass over X and y read once, in the input dtype); flops count a multiply-add as 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cost:
+    bytes: float
+    flops: float
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.bytes + other.bytes, self.flops + other.flops)
+
+
+def data_pass(n: int, d: int, k: int, itemsize: int, passes: float = 1.0) -> float:
+    return passes * (n * d + n * k) * itemsize
+
+
+def closed_form(solver: str, n: int, p: int, k: int, itemsize: int) -> Cost:
+    """Gram (symmetric, n·p²) + a p×p solve for cholesky; Householder QR 2np²; SVD-based ~4np²."""
+    factor = {"cholesky": 1.0, "qr": 2.0, "svd": 4.0, "lstsq": 4.0}[solver]
+    return Cost(data_pass(n, p - 1, k, itemsize), factor * n * p * p + 2.0 * n * p * k + p**3)
+
+
+def sgd_epochs(epochs: int, n: int, p: int, k: int, itemsize: int) -> Cost:
+    """Per epoch: forward Xθ and gradient Xᵀr over every row (4npk), the epoch's loss (2npk);
+    the data read once per epoch at least."""
+    return Cost(epochs * data_pass(n, p - 1, k, itemsize), epochs * 6.0 * n * p * k)
