@@ -25,7 +25,7 @@ def data_pass(n: int, d: int, k: int, itemsize: int, passes: float = 1.0) -> flo
 
 def closed_form(solver: str, n: int, p: int, k: int, itemsize: int) -> Cost:
     """Gram (symmetric, n·p²) + a p×p solve for cholesky; Householder QR 2np²; SVD-based ~4np²."""
-    factor = {"cholesky": 1.0, "qr": 2.0, "svd": 4.0, "lstsq": 4.0}[solver]
+    factor = {"auto": 1.0, "cholesky": 1.0, "qr": 2.0, "svd": 4.0, "lstsq": 4.0}[solver]
     return Cost(data_pass(n, p - 1, k, itemsize), factor * n * p * p + 2.0 * n * p * k + p**3)
 
 

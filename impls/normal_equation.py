@@ -11,16 +11,22 @@ from impls.cost import Cost, closed_form
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError
 
-SOLVERS = ("svd", "qr", "lstsq", "cholesky")
+SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
+AUTO_MAX_COND = 1e3  # auto takes the Cholesky fast path while cond(centred, scaled Gram) ≤ this: ≤ 3 digits lost
+GRAM_BLOCK_BYTES = 16 * 2**20  # rows per block: a block is reused from cache by the products after the first
+MAX_OFFSET = 1.0  # centre algebraically while every column's mean² ≤ this × its variance
 SCALINGS = ("center", "none")
 ACCUMULATE = ("input", "float64")
 
 
 @dataclass(frozen=True)
 class NormalEquationOptions(ClosedFormOptions):
-    """`solver`: svd (default), qr, lstsq or cholesky. `scaling`: `center` (default) subtracts the
-    column means (with an intercept) and scales columns to unit norm before factorising, the known
-    cure for the conditioning that an offset column or mixed units cause; `none` factorises [X 1]
+    """`solver`: auto (default), svd, qr, lstsq or cholesky. `auto` builds the centred Gram matrix of
+    [X y] in one blocked pass (no copy of X), scales it to unit diagonal and solves by Cholesky when
+    its condition number is at most AUTO_MAX_COND; otherwise it says so and uses svd. `scaling`:
+    `center` (default) subtracts the column means (with an intercept) and scales columns to unit
+    norm before factorising, the known cure for the conditioning that an offset column or mixed
+    units cause; `none` factorises [X 1]
     as the textbook writes it. `accumulate`: `float64` computes float32 input in float64.
 
     svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
@@ -29,7 +35,7 @@ class NormalEquationOptions(ClosedFormOptions):
     `torch.linalg.lstsq` only has the `gels` driver, which assumes full rank).
     """
 
-    solver: str = "svd"
+    solver: str = "auto"
     scaling: str = "center"
     accumulate: str = "input"
 
@@ -65,6 +71,74 @@ def gram(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool) -> tuple[torch.T
 def rank_cutoff(s: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """numpy's `matrix_rank` tolerance: s_max · max(n, p) · eps."""
     return s.max() * max(shape) * torch.finfo(s.dtype).eps
+
+
+def centred_gram(
+    X: torch.Tensor, y: torch.Tensor, x_mean: torch.Tensor, y_mean: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """XcᵀXc and Xcᵀyc, block by block: each block of rows is centred into a small buffer that stays
+    in cache and multiplied there, so X is read once and never copied whole."""
+    n, d = X.shape
+    k = y.shape[1]
+    rows = max(256, GRAM_BLOCK_BYTES // ((d + k) * X.element_size()))
+    buffer = torch.empty(min(rows, n), d + k, dtype=X.dtype, device=X.device)
+    M = torch.zeros(d + k, d + k, dtype=X.dtype, device=X.device)
+    for start in range(0, n, rows):
+        block = buffer[: min(rows, n - start)]
+        torch.sub(X[start : start + rows], x_mean, out=block[:, :d])
+        torch.sub(y[start : start + rows], y_mean, out=block[:, d:])
+        M.addmm_(block.T, block)
+    return M[:d, :d], M[:d, d:]
+
+
+def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """XᵀX, Xᵀy, Xᵀ1 and yᵀ1 in one blocked pass over X, without copying it: each block is read
+    from memory by the first product and from cache by the other two."""
+    n, d = X.shape
+    rows = max(256, GRAM_BLOCK_BYTES // (d * X.element_size()))
+    ones = torch.ones(min(rows, n), dtype=X.dtype, device=X.device)
+    XtX = torch.zeros(d, d, dtype=X.dtype, device=X.device)
+    Xty = torch.zeros(d, y.shape[1], dtype=X.dtype, device=X.device)
+    x_sum = torch.zeros(d, dtype=X.dtype, device=X.device)
+    for start in range(0, n, rows):
+        block, y_block = X[start : start + rows], y[start : start + rows]
+        XtX.addmm_(block.T, block)
+        Xty.addmm_(block.T, y_block)
+        x_sum.addmv_(block.T, ones[: block.shape[0]])
+    return XtX, Xty, x_sum, y.sum(dim=0)
+
+
+def centred_products(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """(XcᵀXc, Xcᵀyc, x̄, ȳ). Centred algebraically (XᵀX − n·x̄x̄ᵀ) when the column means are small
+    against the spread, so nothing cancels; otherwise a second, exactly centring pass."""
+    n = X.shape[0]
+    XtX, Xty, x_sum, y_sum = gram_and_sums(X, y)
+    x_mean, y_mean = x_sum / n, y_sum / n
+    variance = XtX.diagonal() / n - x_mean**2
+    if bool((x_mean**2 <= MAX_OFFSET * variance).all()):
+        return XtX - n * torch.outer(x_mean, x_mean), Xty - n * torch.outer(x_mean, y_mean), x_mean, y_mean
+    return (*centred_gram(X, y, x_mean, y_mean), x_mean, y_mean)
+
+
+def solve_auto(
+    X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]
+) -> tuple[torch.Tensor, tuple[torch.Tensor | None, torch.Tensor | None]] | None:
+    """((d, k) coefficients, (x̄, ȳ)), or None when the scaled Gram matrix is too ill-conditioned."""
+    if fit_intercept:
+        G, b, x_mean, y_mean = centred_products(X, y)
+    else:
+        G, b, _, _ = gram_and_sums(X, y)
+        x_mean = y_mean = None
+    scale = G.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    G = G / scale[:, None] / scale[None, :]
+    eigenvalues = torch.linalg.eigvalsh(G)
+    cond = float(eigenvalues[-1] / eigenvalues[0]) if float(eigenvalues[0]) > 0 else float("inf")
+    if cond > AUTO_MAX_COND:
+        notes.append(f"auto: cond of the scaled Gram matrix is {cond:.2g} > {AUTO_MAX_COND:g}; used svd")
+        return None
+    coef = torch.cholesky_solve(b / scale[:, None], torch.linalg.cholesky(G)) / scale[:, None]
+    return coef, (x_mean, y_mean)
 
 
 def solve_svd(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
@@ -116,6 +190,12 @@ class NormalEquation(Implementation):
         dtype, notes = X.dtype, []
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
+        if o.solver == "auto":
+            fast = solve_auto(X, y, o.fit_intercept, notes)
+            if fast is not None:
+                coef, (x_mean, y_mean) = fast
+                bias = y_mean - x_mean @ coef if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype)
+                return LinearFit(coef.T.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
         d = X.shape[1]
         if o.scaling == "none":
             theta = self._solve(X, y, o.fit_intercept, notes)
@@ -135,7 +215,7 @@ class NormalEquation(Implementation):
         return closed_form(self.options.solver, n, d + int(self.options.fit_intercept), k, itemsize)
 
     def _solve(self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
-        solver = self.options.solver
+        solver = "svd" if self.options.solver == "auto" else self.options.solver
         if solver == "cholesky":
             return solve_cholesky(X, y, fit_intercept, notes)
         solve = {"svd": solve_svd, "qr": solve_qr, "lstsq": solve_lstsq}[solver]

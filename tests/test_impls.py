@@ -26,7 +26,7 @@ def test_registry_names_and_unknown_name():
         ("nn-linear", {"epochs": 0}, "epochs must be an integer >= 1"),
         ("nn-linear", {"optimizer": "adamx"}, "unknown optimizer 'adamx' .*adam"),
         ("nn-linear", {"optimizer_args": {"momentom": 0.9}}, "rejects its arguments"),
-        ("normal-equation", {"solver": "lu"}, "unknown solver 'lu' .*svd, qr, lstsq, cholesky"),
+        ("normal-equation", {"solver": "lu"}, "unknown solver 'lu' .*auto, svd, qr, lstsq, cholesky"),
         (
             "normal-equation",
             {"lr": 0.1},
@@ -102,7 +102,7 @@ def test_multi_output_and_no_intercept(name):
     assert torch.allclose(fit.weight, W, atol=0.01)
 
 
-@pytest.mark.parametrize("solver", ["svd", "qr", "lstsq", "cholesky"])
+@pytest.mark.parametrize("solver", ["auto", "svd", "qr", "lstsq", "cholesky"])
 def test_rank_deficient_x_is_reported_not_hidden(solver):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(50, 2, generator=g, dtype=torch.float64)
@@ -131,3 +131,16 @@ def test_fast_loops_give_the_tutorial_loops_parameters(dtype, batch_size, d2l_pr
         assert torch.allclose(fit.weight, reference.weight, rtol=0, atol=64 * eps * 10), name
         assert torch.allclose(fit.bias, reference.bias, rtol=0, atol=64 * eps * 10), name
         assert fit.losses == pytest.approx(reference.losses, rel=1e-4)
+
+
+def test_auto_takes_the_fast_path_on_well_conditioned_data_and_says_when_it_does_not(d2l_problem):
+    fast = impls.create("normal-equation").fit(d2l_problem.X, d2l_problem.y)
+    accurate = impls.create("normal-equation", solver="svd").fit(d2l_problem.X, d2l_problem.y)
+    assert fast.notes == [] and torch.allclose(fast.weight, accurate.weight, rtol=1e-12)
+    offset = d2l_problem.X * 1e-3 + 1e3  # tiny spread around a huge mean: centred exactly, in a second pass
+    centred = impls.create("normal-equation").fit(offset, d2l_problem.y)
+    assert centred.notes == [] and torch.allclose(centred.weight * 1e-3, accurate.weight, rtol=1e-9)
+    X = d2l_problem.X.clone()
+    X[:, 1] = X[:, 0] + 1e-4 * X[:, 1]  # nearly collinear: the normal equations would square cond 1e4
+    slow = impls.create("normal-equation").fit(X, d2l_problem.y)
+    assert any(note.startswith("auto: cond") for note in slow.notes)
