@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 import impls
-from bench import conditioning, optimizers, plots, problems, roofline, sweep, sweep_plots
+from bench import checks, conditioning, optimizers, plots, problems, roofline, streaming, sweep, sweep_plots
 from bench.ab import ABPlan, default_base, exported, resolve, run_ab
 from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
@@ -142,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
     sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
     sweep_cmd.set_defaults(handler=command_sweep)
+
+    stream = commands.add_parser("stream", help="closed-form fit of data larger than memory, chunk by chunk")
+    stream.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
+    stream.add_argument("--target", action="append", default=[])
+    stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
+    stream.add_argument("--d", type=int, default=10)
+    stream.add_argument("--noise", type=float, default=0.1)
+    stream.add_argument("--seed", type=int, default=0)
+    stream.add_argument("--chunk-rows", type=int, default=1_000_000)
+    stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
+    stream.set_defaults(handler=command_stream)
 
     list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
     list_cmd.set_defaults(handler=command_list)
@@ -380,6 +391,39 @@ def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.Swee
     names = [p.name for p in drawn if p is not None]
     folder.write_text("sweep.md", sweep_report(problem, config, summary, names))
     return sweep_report(problem, config, summary, [f"{link_prefix}{name}" for name in names])
+
+
+def command_stream(args: argparse.Namespace) -> int:
+    if args.chunk_rows < 2 or args.n < 2 or args.d < 1:
+        raise InputError("--chunk-rows and --n must be >= 2, --d >= 1")
+    truth = None
+    if args.csv is not None:
+        chunks, source = streaming.csv_chunks(args.csv, args.target, args.chunk_rows), str(args.csv)
+    else:
+        chunks, weight, bias = streaming.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
+        truth, source = (weight, bias), f"synthetic n={args.n:,} d={args.d} noise={args.noise} seed={args.seed}"
+    out = args.out or Path("results") / f"stream-{datetime.now():%Y%m%d-%H%M%S}"
+    fit, info, seconds = streaming.stream_fit(tqdm(chunks, desc="chunks", unit="chunk", file=sys.stderr, disable=None))
+    row = {
+        "source": source, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows, "time_s": seconds,
+        "rows_per_s": info["n"] / seconds, "peak_rss_mb": streaming.peak_rss_bytes() / 2**20, "rank": info["rank"],
+        "cond_scaled_gram": info["cond_scaled_gram"], "status": "ok", "reason": "",
+    }  # fmt: skip
+    if truth is not None:
+        errors = torch.cat([(fit.weight - truth[0]).abs() / info["se_weight"],
+                            ((fit.bias - truth[1]).abs() / info["se_bias"])[:, None]], dim=1)  # fmt: skip
+        tolerance = checks.truth_tolerance(errors.numel())
+        row.update(truth_error_se=float(errors.max()), truth_tol_se=tolerance)
+        if row["truth_error_se"] > tolerance:
+            row.update(status="not-recovered", reason=f"{row['truth_error_se']:.3g} SE from the truth")
+    folder = RunFolder(out)
+    write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
+    folder.models.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder.models / "normal-equation-stream.pt", fit.save)
+    folder.write_json("machine.json", machine_info())
+    print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
+    print(f"wrote {out}/stream.csv, models/normal-equation-stream.pt", file=sys.stderr)
+    return 0 if row["status"] == "ok" else 1
 
 
 def command_list(args: argparse.Namespace) -> int:

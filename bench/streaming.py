@@ -1,0 +1,139 @@
+"""Data larger than memory: problems read or generated in chunks, the normal equations accumulated
+chunk by chunk as exactly merged centred moments, so memory stays bounded by one chunk.
+
+Merging centred co-moments (Chan, Golub & LeVeque) instead of summing raw XᵀX keeps the accuracy of
+`normal-equation`'s centred Gram however large the column means are.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from bench.errors import InputError
+from impls import LinearFit
+
+Chunk = tuple[torch.Tensor, torch.Tensor]
+
+
+def synthetic_chunks(
+    n: int, d: int, k: int = 1, noise: float = 0.1, seed: int = 0, chunk_rows: int = 1_000_000,
+    dtype: torch.dtype = torch.float64,
+) -> tuple[Iterator[Chunk], torch.Tensor, torch.Tensor]:  # fmt: skip
+    """(chunks, true weight (k, d), true bias (k,)): X ~ N(0, 1), each chunk from its own seed."""
+    g = torch.Generator().manual_seed(seed + 1)
+    weight = torch.randn(k, d, generator=g, dtype=torch.float64)
+    bias = torch.randn(k, generator=g, dtype=torch.float64)
+
+    def chunks() -> Iterator[Chunk]:
+        for index, start in enumerate(range(0, n, chunk_rows)):
+            rows = min(chunk_rows, n - start)
+            gc = torch.Generator().manual_seed(seed * 1_000_003 + index)
+            X = torch.randn(rows, d, generator=gc, dtype=dtype)
+            y = X @ weight.T.to(dtype) + bias.to(dtype) + noise * torch.randn(rows, k, generator=gc, dtype=dtype)
+            yield X, y
+
+    return chunks(), weight, bias
+
+
+def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Iterator[Chunk]:
+    """A CSV read `chunk_rows` at a time; every chunk checked as `--csv` checks a whole file."""
+    path = Path(path)
+    try:
+        reader = pd.read_csv(path, chunksize=chunk_rows)
+        for index, frame in enumerate(reader):
+            missing = [t for t in targets if t not in frame.columns]
+            if missing:
+                raise InputError(f"{path}: no target column {', '.join(map(repr, missing))}")
+            numeric = frame.apply(pd.to_numeric, errors="coerce")
+            bad = numeric.isna() | ~np.isfinite(numeric.to_numpy(dtype=float))
+            if bad.to_numpy().any():
+                row, col = np.argwhere(bad.to_numpy())[0]
+                line = index * chunk_rows + int(row) + 2
+                raise InputError(f"{path}: column {frame.columns[col]!r}, line {line}: not a finite number")
+            features = [c for c in frame.columns if c not in targets]
+            yield (torch.from_numpy(numeric[features].to_numpy(np.float64)),
+                   torch.from_numpy(numeric[targets].to_numpy(np.float64)))  # fmt: skip
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+
+
+@dataclass
+class Moments:
+    """Row count, means and centred co-moments of [X y], merged exactly chunk by chunk."""
+
+    n: int = 0
+    x_mean: torch.Tensor | None = None
+    y_mean: torch.Tensor | None = None
+    Cxx: torch.Tensor | None = None
+    Cxy: torch.Tensor | None = None
+    Cyy: torch.Tensor | None = None
+
+    def add(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        X, y = X.double(), y.double()
+        m = X.shape[0]
+        xm, ym = X.mean(dim=0), y.mean(dim=0)
+        Xc, yc = X - xm, y - ym
+        cxx, cxy, cyy = Xc.T @ Xc, Xc.T @ yc, yc.T @ yc
+        if self.n == 0:
+            self.n, self.x_mean, self.y_mean, self.Cxx, self.Cxy, self.Cyy = m, xm, ym, cxx, cxy, cyy
+            return
+        n = self.n + m
+        dx, dy = xm - self.x_mean, ym - self.y_mean
+        weight = self.n * m / n
+        self.Cxx = self.Cxx + cxx + weight * torch.outer(dx, dx)
+        self.Cxy = self.Cxy + cxy + weight * torch.outer(dx, dy)
+        self.Cyy = self.Cyy + cyy + weight * torch.outer(dy, dy)
+        self.x_mean = self.x_mean + dx * (m / n)
+        self.y_mean = self.y_mean + dy * (m / n)
+        self.n = n
+
+
+def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict[str, float]]:
+    """The least-squares fit from the moments, with σ̂ and standard errors for the checks."""
+    if not fit_intercept:
+        raise InputError("streaming fits take an intercept (centred moments)")
+    if moments.n == 0:
+        raise InputError("no rows to fit")
+    scale = moments.Cxx.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    G = moments.Cxx / scale[:, None] / scale[None, :]
+    eigenvalues, vectors = torch.linalg.eigh(G)
+    cutoff = eigenvalues[-1] * G.shape[0] * torch.finfo(G.dtype).eps
+    inverse = torch.where(eigenvalues > cutoff, 1.0 / eigenvalues, torch.zeros_like(eigenvalues))
+    G_inv = (vectors * inverse) @ vectors.T
+    coef = (G_inv @ (moments.Cxy / scale[:, None])) / scale[:, None]  # (d, k)
+    bias = moments.y_mean - moments.x_mean @ coef
+    p = int((eigenvalues > cutoff).sum()) + 1
+    rss = (moments.Cyy.diagonal() - (moments.Cxy * coef).sum(dim=0)).clamp(min=0)
+    sigma = (rss / (moments.n - p)).sqrt() if moments.n > p else torch.full_like(rss, math.nan)
+    cov_diag = G_inv.diagonal() / scale**2  # diag((XcᵀXc)⁻¹)
+    info = {
+        "n": moments.n, "rank": p - 1, "cond_scaled_gram": float(eigenvalues[-1] / eigenvalues[0]),
+        "sigma": sigma, "se_weight": sigma[:, None] * cov_diag.sqrt()[None, :],
+        "se_bias": sigma * (1.0 / moments.n + moments.x_mean @ (cov_diag * moments.x_mean)).sqrt(),
+    }  # fmt: skip
+    return LinearFit(coef.T.contiguous(), bias), info
+
+
+def peak_rss_bytes() -> int:
+    """This process's memory high-water mark (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def stream_fit(chunks: Iterable[Chunk]) -> tuple[LinearFit, dict, float]:
+    """Fit from chunks; returns the fit, its statistics and the wall time (reading included)."""
+    start = time.perf_counter()
+    moments = Moments()
+    for X, y in chunks:
+        moments.add(X, y)
+    fit, info = solve(moments)
+    return fit, info, time.perf_counter() - start
