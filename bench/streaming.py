@@ -60,8 +60,8 @@ def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Iterato
                 line = index * chunk_rows + int(row) + 2
                 raise InputError(f"{path}: column {frame.columns[col]!r}, line {line}: not a finite number")
             features = [c for c in frame.columns if c not in targets]
-            yield (torch.from_numpy(numeric[features].to_numpy(np.float64)),
-                   torch.from_numpy(numeric[targets].to_numpy(np.float64)))  # fmt: skip
+            yield (torch.tensor(numeric[features].to_numpy(np.float64)),
+                   torch.tensor(numeric[targets].to_numpy(np.float64)))  # fmt: skip
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
 

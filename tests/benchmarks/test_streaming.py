@@ -1,0 +1,24 @@
+"""The streaming closed form: 1,000,000 x 10 always; 100,000,000 x 10 with --run-large.
+
+Read the two together: the large one should take about 100 times the small one's time (it is
+linear in n) with the same peak memory, `extra_info["peak_rss_mb"]`, bounded by one chunk.
+"""
+
+import pytest
+
+from bench.streaming import peak_rss_bytes, stream_fit, synthetic_chunks
+
+
+@pytest.mark.parametrize("n", [1_000_000, pytest.param(100_000_000, marks=pytest.mark.large)])
+def test_stream_fit(benchmark, request, n):
+    if n > 1_000_000 and not request.config.getoption("--run-large"):
+        pytest.skip("the 100,000,000-row stream runs only with --run-large")
+    benchmark.group = "streaming closed form, d = 10, chunks of 1,000,000 rows"
+
+    def fit():
+        chunks, _, _ = synthetic_chunks(n, 10, chunk_rows=1_000_000)
+        return stream_fit(chunks)
+
+    _, info, _ = benchmark.pedantic(fit, rounds=3 if n <= 1_000_000 else 1, iterations=1)
+    benchmark.extra_info.update(n=n, peak_rss_mb=peak_rss_bytes() / 2**20, rank=info["rank"])
+    assert info["n"] == n and info["rank"] == 10
