@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 import impls
-from bench import checks, conditioning, optimizers, plots, problems, roofline, streaming, sweep, sweep_plots
+from bench import checks, conditioning, optimizers, plots, problems, roofline, scale, streaming, sweep, sweep_plots
 from bench.ab import ABPlan, default_base, exported, resolve, run_ab
 from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
 from bench.compare import CompareConfig, compare, machine_differences
@@ -153,6 +153,21 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--chunk-rows", type=int, default=1_000_000)
     stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
     stream.set_defaults(handler=command_stream)
+
+    scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
+    scale_cmd.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="default: every implementation (nn-linear with loader=tensor)",
+    )
+    scale_cmd.add_argument("--n", type=int, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
+    scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
+    scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
+    scale_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
+    scale_cmd.set_defaults(handler=command_scale)
 
     list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
     list_cmd.set_defaults(handler=command_list)
@@ -424,6 +439,42 @@ def command_stream(args: argparse.Namespace) -> int:
     print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
     print(f"wrote {out}/stream.csv, models/normal-equation-stream.pt", file=sys.stderr)
     return 0 if row["status"] == "ok" else 1
+
+
+def command_scale(args: argparse.Namespace) -> int:
+    default = [
+        ImplSpec.parse("nn-linear:loader=tensor") if n == "nn-linear" else ImplSpec(n) for n in impls.available()
+    ]
+    specs = [ImplSpec.parse(text) for text in args.impl] or default
+    ns, ds = tuple(args.n) or scale.DEFAULT_NS, tuple(args.d) or scale.DEFAULT_DS
+    if min(ns) < 2 or min(ds) < 1 or args.budget <= 0:
+        raise InputError("--n must be >= 2, --d >= 1 and --budget > 0")
+    out = args.out or Path("results") / f"scale-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = RunFolder(out)
+    rows: list[dict] = []
+
+    def persist(row: dict) -> None:
+        rows.append(row)
+        write_atomic(out / "scale.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        bar.update()
+
+    total = len(scale.sizes(ns, ds)) * len(specs)
+    with tqdm(total=total, desc="scale", unit="fit", file=sys.stderr, disable=None) as bar:
+        frame = scale.study(specs, ns, ds, args.budget, parse_dtype(args.dtype), on_row=persist)
+    scale.plot(frame, out / "scale.png")
+    growth, winners = scale.exponents(frame), scale.fastest(frame)
+    text = "\n".join([
+        "# linreg-bench scale", "",
+        f"Fit time against n (d = {scale.D_FOR_N}) and d (n = {scale.N_FOR_D:,}), {args.dtype}, on this machine. "
+        "Iterative methods: one epoch, minibatches of n/100. Exponent: slope of log time on log size over "
+        "each implementation's three largest sizes (time ∝ size^exponent).", "",
+        "## Growth", "", growth.round(2).to_markdown(index=False), "",
+        "## Fastest at each size (where the others stop being worth it)", "",
+        winners.round(2).to_markdown(index=False), "", "![scale](scale.png)", "",
+    ])  # fmt: skip
+    folder.write_text("scale.md", text)
+    print(text)
+    return 0
 
 
 def command_list(args: argparse.Namespace) -> int:
