@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from bench.cases import Case, dtype_name
+from bench.cases import Case, ImplSpec, dtype_name
 from bench.checks import judge
 from bench.problems import Problem
 from bench.reference import Reference, reference_solution
@@ -71,13 +71,22 @@ class PreparedCase:
         return self.impl.fit(self.X, self.y)
 
 
+def configure(problem: Problem, spec: ImplSpec, overrides: dict[str, Any], fit_intercept: bool) -> Implementation:
+    """The implementation for `spec`: problem's tutorial settings < run-wide overrides < the spec's
+    own options. A run-wide optimizer only concerns implementations that take one (nn-linear)."""
+    cls = implementation_class(spec.name)
+    if not getattr(cls, "takes_optimizer", True):
+        overrides = {k: v for k, v in overrides.items() if k not in ("optimizer", "optimizer_args")}
+    training = problem.training_for(spec.name) if cls.iterative else {}
+    return spec.create({**training, **overrides, "fit_intercept": fit_intercept})
+
+
 def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
-    """Configure the implementation (problem's tutorial settings < overrides < the spec's own)."""
+    """Configure the implementation and move the data to the case's device and dtype."""
     fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
     row = _base_row(problem, case, fit_intercept)
     iterative = implementation_class(case.spec.name).iterative
-    training = problem.training_for(case.spec.name) if iterative else {}
-    impl = case.spec.create({**training, **overrides, "fit_intercept": fit_intercept})
+    impl = configure(problem, case.spec, overrides, fit_intercept)
     if iterative:
         o = impl.options
         row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)

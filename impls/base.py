@@ -11,7 +11,7 @@ import torch
 from impls.cost import Cost, sgd_epochs
 from impls.fit import LinearFit
 from impls.init import initial_parameters
-from impls.options import ClosedFormOptions, TrainOptions, build_options
+from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -70,6 +70,14 @@ class IterativeImplementation(Implementation):
     Options: ClassVar[type] = TrainOptions
     iterative: ClassVar[bool] = True
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {"batch_size": (10, 100), "lr": (0.03,)}
+    takes_optimizer: ClassVar[bool] = False  # the hand-written SGD loops ignore no option silently
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if not self.takes_optimizer and (self.options.optimizer != "sgd" or self.options.optimizer_args):
+            raise OptionError(
+                f"{self.name} is the tutorial's hand-written SGD: optimizer and optimizer_args apply to nn-linear"
+            )
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
         p = d + int(self.options.fit_intercept)

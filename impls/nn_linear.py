@@ -64,6 +64,7 @@ class NNLinear(IterativeImplementation):
     name = "nn-linear"
     summary = "nn.Linear + nn.MSELoss + torch.optim (SGD by default), DataLoader(shuffle=True)"
     Options = NNLinearOptions
+    takes_optimizer = True
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
 
     def __init__(self, **options) -> None:

@@ -181,7 +181,7 @@ class NormalEquation(Implementation):
     """Least squares in closed form; `cholesky` solves AᵀA θ = Aᵀy with the Gram matrix built from X."""
 
     name = "normal-equation"
-    summary = "closed form on [X 1]: svd (default) | qr | lstsq | cholesky"
+    summary = "closed form on [X 1]: auto (default; Cholesky, svd when ill-conditioned) | svd | qr | lstsq | cholesky"
     Options = NormalEquationOptions
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 

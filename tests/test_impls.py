@@ -33,6 +33,8 @@ def test_registry_names_and_unknown_name():
             r"normal-equation: unknown option lr \(accepted: fit_intercept, solver, scaling, accumulate\)",
         ),
         ("sklearn", {"estimator": "Lasso"}, "unknown estimator"),
+        ("manual-autograd", {"optimizer": "adam"}, "hand-written SGD: optimizer and optimizer_args apply to nn-linear"),
+        ("manual-gradient", {"optimizer_args": {"momentum": 0.9}}, "hand-written SGD"),
     ],
 )
 def test_bad_options_name_the_problem(name, options, message):

@@ -19,7 +19,7 @@ from bench.errors import InputError
 from bench.machine import machine_info
 from bench.reference import reference_solution
 from bench.report import markdown_report, summary_table
-from bench.runner import run
+from bench.runner import configure, run
 from bench.schema import exit_status
 from bench.store import RunFolder
 from bench.timing import TimingConfig
@@ -104,8 +104,7 @@ def command_run(args: argparse.Namespace) -> int:
         if v is not None
     }
     for spec in specs:  # validate overrides once, before anything runs
-        if impls.implementation_class(spec.name).iterative:
-            spec.create({**problem.training_for(spec.name), **overrides})
+        configure(problem, spec, overrides, problem.fit_intercept)
     try:
         timing = TimingConfig(
             warmup=args.warmup, min_rounds=args.rounds, max_rounds=max(200, args.rounds), min_time=args.min_time
