@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import resource
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ import torch
 
 from bench.errors import InputError
 from impls import LinearFit
+from impls.batching import epoch_batches
 
 Chunk = tuple[torch.Tensor, torch.Tensor]
 
@@ -97,7 +99,7 @@ class Moments:
         self.n = n
 
 
-def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict[str, float]]:
+def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict[str, Any]]:
     """The least-squares fit from the moments, with σ̂ and standard errors for the checks."""
     if not fit_intercept:
         raise InputError("streaming fits take an intercept (centred moments)")
@@ -137,3 +139,29 @@ def stream_fit(chunks: Iterable[Chunk]) -> tuple[LinearFit, dict, float]:
         moments.add(X, y)
     fit, info = solve(moments)
     return fit, info, time.perf_counter() - start
+
+
+def stream_sgd(
+    chunks_per_epoch: Callable[[], Iterable[Chunk]], epochs: int, lr: float, batch_size: int, seed: int = 0
+) -> tuple[LinearFit, Moments, float]:
+    """Minibatch SGD streamed over chunks, with manual-gradient's update (½ squared error, step
+    lr / B, θ = [w; b]); each chunk is shuffled on its own. The first epoch also accumulates the
+    moments, so the checks get standard errors without another pass."""
+    if epochs < 1 or lr <= 0 or batch_size < 1:
+        raise InputError("streamed SGD needs epochs >= 1, lr > 0 and batch size >= 1")
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    moments, theta = Moments(), None
+    for epoch in range(epochs):
+        for X, y in chunks_per_epoch():
+            if epoch == 0:
+                moments.add(X, y)
+            if theta is None:
+                theta = torch.zeros(X.shape[1] + 1, y.shape[1], dtype=X.dtype)
+            for A_batch, y_batch in epoch_batches(X, y, batch_size, generator, ones_column=True):
+                residual = torch.addmm(y_batch, A_batch, theta, beta=-1)
+                theta.sub_(A_batch.T @ residual, alpha=lr / batch_size)
+    if theta is None:
+        raise InputError("no rows to fit")
+    d = theta.shape[0] - 1
+    return LinearFit(theta[:d].T.contiguous(), theta[d].clone()), moments, time.perf_counter() - start

@@ -35,7 +35,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
     cond.set_defaults(handler=command_conditioning)
 
-    stream = commands.add_parser("stream", help="closed-form fit of data larger than memory, chunk by chunk")
+    stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
     stream.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
     stream.add_argument("--target", action="append", default=[])
     stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
@@ -43,6 +43,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     stream.add_argument("--noise", type=float, default=0.1)
     stream.add_argument("--seed", type=int, default=0)
     stream.add_argument("--chunk-rows", type=int, default=1_000_000)
+    stream.add_argument(
+        "--method",
+        choices=("closed-form", "sgd"),
+        default="closed-form",
+        help="merged normal equations (default), or minibatch SGD streamed over the chunks",
+    )
+    stream.add_argument("--epochs", type=int, default=10, help="sgd: passes over the data")
+    stream.add_argument("--lr", type=float, default=0.5, help="sgd: step (½ squared error, / batch size)")
+    stream.add_argument("--batch-size", type=int, default=100_000, help="sgd: rows per step")
     stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
     stream.set_defaults(handler=command_stream)
 
@@ -89,14 +98,30 @@ def command_stream(args: argparse.Namespace) -> int:
         raise InputError("--chunk-rows and --n must be >= 2, --d >= 1")
     truth = None
     if args.csv is not None:
-        chunks, source = streaming.csv_chunks(args.csv, args.target, args.chunk_rows), str(args.csv)
+
+        def chunks_per_epoch():
+            return streaming.csv_chunks(args.csv, args.target, args.chunk_rows)
+
+        source = str(args.csv)
     else:
-        chunks, weight, bias = streaming.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
+        _, weight, bias = streaming.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
+
+        def chunks_per_epoch():
+            return streaming.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)[0]
+
         truth, source = (weight, bias), f"synthetic n={args.n:,} d={args.d} noise={args.noise} seed={args.seed}"
     out = args.out or Path("results") / f"stream-{datetime.now():%Y%m%d-%H%M%S}"
-    fit, info, seconds = streaming.stream_fit(tqdm(chunks, desc="chunks", unit="chunk", file=sys.stderr, disable=None))
+    progress = {"desc": "chunks", "unit": "chunk", "file": sys.stderr, "disable": None}
+    if args.method == "sgd":
+        fit, moments, seconds = streaming.stream_sgd(
+            lambda: tqdm(chunks_per_epoch(), **progress), args.epochs, args.lr, args.batch_size, args.seed
+        )
+        _, info = streaming.solve(moments)  # the standard errors of the optimum, for the check
+    else:
+        fit, info, seconds = streaming.stream_fit(tqdm(chunks_per_epoch(), **progress))
     row = {
-        "source": source, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows, "time_s": seconds,
+        "source": source, "method": args.method, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows,
+        "time_s": seconds,
         "rows_per_s": info["n"] / seconds, "peak_rss_mb": streaming.peak_rss_bytes() / 2**20, "rank": info["rank"],
         "cond_scaled_gram": info["cond_scaled_gram"], "status": "ok", "reason": "",
     }  # fmt: skip
@@ -110,10 +135,10 @@ def command_stream(args: argparse.Namespace) -> int:
     folder = RunFolder(out)
     write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
     folder.models.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder.models / "normal-equation-stream.pt", fit.save)
+    write_atomic(folder.models / f"{args.method}-stream.pt", fit.save)
     folder.write_json("machine.json", machine_info())
     print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
-    print(f"wrote {out}/stream.csv, models/normal-equation-stream.pt", file=sys.stderr)
+    print(f"wrote {out}/stream.csv, models/{args.method}-stream.pt", file=sys.stderr)
     return 0 if row["status"] == "ok" else 1
 
 
