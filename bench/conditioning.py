@@ -20,9 +20,9 @@ import torch
 
 from bench.cases import Case, ImplSpec, dtype_name
 from bench.certified import lre
+from bench.plots import save_figure
 from bench.problems import Problem
 from bench.runner import prepare
-from bench.store import write_atomic
 
 DEFAULT_CONDS = tuple(10.0**e for e in range(0, 13, 2))
 DEFAULT_SPECS = (
@@ -89,7 +89,4 @@ def plot(frame: pd.DataFrame, path: Path) -> Path:
     ax.set_ylim(bottom=0)
     ax.set_title("Digits of agreement against conditioning (noise-free data)")
     ax.legend(fontsize=6.5, ncol=2)
-    fig.tight_layout()
-    write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -19,7 +19,8 @@ from impls import LinearFit
 STATUS_COLOURS = {"ok": "tab:green", "not-recovered": "tab:orange", "diverged": "tab:red", "error": "tab:red"}
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Every plot of the project is written this way: laid out, PNG, atomically."""
     fig.tight_layout()
     write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
@@ -46,7 +47,7 @@ def loss_curves(curves: pd.DataFrame, optimum_mse: float, path: Path, title: str
     ax.set_ylabel("training MSE")
     ax.set_title(title)
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def fit_times(results: pd.DataFrame, path: Path, title: str) -> Path | None:
@@ -62,7 +63,7 @@ def fit_times(results: pd.DataFrame, path: Path, title: str) -> Path | None:
     ax.set_xscale("log")
     ax.set_xlabel("fit time, median of rounds (s); bars: IQR; green ok, orange not recovered, red failed")
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def data_and_fits(problem: Problem, fits: dict[str, LinearFit], path: Path) -> Path | None:
@@ -89,4 +90,4 @@ def data_and_fits(problem: Problem, fits: dict[str, LinearFit], path: Path) -> P
             ax.set_ylabel("fitted")
     fig.axes[0].legend(fontsize=7)
     fig.suptitle(f"{problem.name}: data and fits")
-    return _save(fig, path)
+    return save_figure(fig, path)

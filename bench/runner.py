@@ -171,10 +171,12 @@ def run(
     fit_intercept: bool | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
     peaks_for: PeaksProvider | None = None,
+    reference: Reference | None = None,
 ) -> list[Outcome]:
-    """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it)."""
+    """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it).
+    Pass `reference` when the caller needs it too: at scale it is a float64 SVD of the data."""
     fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
-    reference = reference_solution(problem.X, problem.y, fit_intercept)
+    reference = reference or reference_solution(problem.X, problem.y, fit_intercept)
     outcomes = []
     for case in cases:
         outcome = run_case(

@@ -19,9 +19,9 @@ import pandas as pd
 import torch
 
 from bench.cases import Case, ImplSpec
+from bench.plots import save_figure
 from bench.problems import synthetic
 from bench.runner import prepare
-from bench.store import write_atomic
 from bench.timing import TimingConfig, measure
 from impls import implementation_class
 
@@ -108,7 +108,4 @@ def plot(frame: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel("fit time, median (s)")
         ax.set_title(f"time against {axis} ({fixed})")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.checks import judge
+from bench.checks import judge, loss_and_excess
 from bench.optimizers import resolve
 from bench.problems import Problem
 from bench.reference import Reference
@@ -106,7 +106,6 @@ class _Diverged(Exception):
 
 def _evaluator(problem: Problem, ref: Reference, mean, std) -> Callable:
     X, y = problem.X.numpy(), problem.y.numpy()
-    denominator = X.shape[0] * y.shape[1] * ref.mse if ref.mse > 0 else float((y**2).sum())
 
     def evaluate(weight: torch.Tensor, bias: torch.Tensor) -> tuple[float, float]:
         w, b = weight.detach().to("cpu", torch.float64), bias.detach().to("cpu", torch.float64)
@@ -115,10 +114,8 @@ def _evaluator(problem: Problem, ref: Reference, mean, std) -> Callable:
         w, b = w.numpy(), b.numpy()
         if not (np.isfinite(w).all() and np.isfinite(b).all()):
             return float("nan"), float("nan")
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows: reported, not warned
-            loss = float(((y - X @ w.T - b) ** 2).mean())
-            shift = X @ (w - ref.weight).T + (b - ref.bias)  # stable: L − L* = ‖A(θ − θ*)‖² / (n·k)
-            return loss, float((shift**2).sum() / denominator)
+        loss, excess, _ = loss_and_excess(w, b, X, y, ref)
+        return loss, excess
 
     return evaluate
 

@@ -11,14 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from bench.store import write_atomic
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    write_atomic(path, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return path
+from bench.plots import save_figure
 
 
 def convergence(curves: pd.DataFrame, x: str, target: float, path: Path, title: str) -> Path | None:
@@ -42,7 +35,7 @@ def convergence(curves: pd.DataFrame, x: str, target: float, path: Path, title: 
     ax.set_ylabel("excess loss (L − L*) / L*")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def time_to_target(summary: pd.DataFrame, path: Path, title: str) -> Path | None:
@@ -60,7 +53,7 @@ def time_to_target(summary: pd.DataFrame, path: Path, title: str) -> Path | None
                     fontsize=7)  # fmt: skip
     ax.set_xlabel("time to target, median over seeds (s); bars: IQR")
     ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def lr_sensitivity(sweep: pd.DataFrame, path: Path, title: str) -> Path | None:
@@ -80,4 +73,4 @@ def lr_sensitivity(sweep: pd.DataFrame, path: Path, title: str) -> Path | None:
     ax.set_ylabel("final excess loss (x: diverged)")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)

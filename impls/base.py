@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
+from torch.nn import functional
 
 from impls.cost import Cost, sgd_epochs
 from impls.fit import LinearFit
@@ -88,6 +89,33 @@ class IterativeImplementation(Implementation):
         generator = torch.Generator().manual_seed(self.options.seed)
         weight, bias = initial_parameters(self.options, X.shape[1], y.shape[1], X.dtype, X.device, generator)
         return generator, weight, bias
+
+    def start_theta(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Generator, torch.Tensor]:
+        """The seeded start as one parameter θ = [w; b], (d + 1, k), for loops over [X 1] batches
+        (θ = w, (d, k), without an intercept)."""
+        generator, weight, bias = self.start(X, y)
+        theta = torch.cat([weight.T, bias[None]]) if self.options.fit_intercept else weight.T.contiguous()
+        return generator, theta
+
+    def split_theta(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weight (k, d), bias (k,)) views of θ; a zero bias without an intercept."""
+        theta = theta.detach()
+        if not self.options.fit_intercept:
+            return theta.T, torch.zeros(theta.shape[1], dtype=theta.dtype, device=theta.device)
+        return theta[:-1].T, theta[-1]
+
+    @staticmethod
+    def end_epoch(epoch: int, weight, bias, X, y, on_epoch: EpochCallback | None, losses: list) -> None:
+        """Hand the epoch to the observer, or record the training MSE (kept on the device: no sync)."""
+        if on_epoch is not None:
+            on_epoch(epoch, weight, bias)
+            return
+        with torch.no_grad():
+            losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
+
+    def finish(self, theta: torch.Tensor, losses: list) -> LinearFit:
+        weight, bias = self.split_theta(theta)
+        return LinearFit(weight.contiguous(), bias.clone(), torch.stack(losses).tolist() if losses else [])
 
     @abstractmethod
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:

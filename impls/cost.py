@@ -15,9 +15,6 @@ class Cost:
     bytes: float
     flops: float
 
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(self.bytes + other.bytes, self.flops + other.flops)
-
 
 def data_pass(n: int, d: int, k: int, itemsize: int, passes: float = 1.0) -> float:
     return passes * (n * d + n * k) * itemsize

@@ -23,11 +23,9 @@ class ManualAutograd(IterativeImplementation):
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options
-        generator, w0, b0 = self.start(X, y)
-        d = X.shape[1]
-        theta = (torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()).requires_grad_(True)
+        generator, theta = self.start_theta(X, y)
+        theta.requires_grad_(True)
         step = o.lr / o.batch_size
-        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
         losses = []
         for epoch in range(1, o.epochs + 1):
             for A_batch, y_batch in epoch_batches(X, y, o.batch_size, generator, ones_column=o.fit_intercept):
@@ -36,13 +34,5 @@ class ManualAutograd(IterativeImplementation):
                 with torch.no_grad():
                     theta.sub_(theta.grad, alpha=step / 2)
                 theta.grad = None
-            weight = theta.detach()[:d].T
-            bias = theta.detach()[d] if o.fit_intercept else zero
-            if on_epoch is not None:
-                on_epoch(epoch, weight, bias)
-                continue
-            with torch.no_grad():
-                losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
-        weight = theta.detach()[:d].T.contiguous()
-        bias = theta.detach()[d].clone() if o.fit_intercept else zero
-        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
+        return self.finish(theta, losses)

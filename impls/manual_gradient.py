@@ -4,7 +4,6 @@ b ← b − (lr/B)·Σ(Xw + b − y), computed in place into preallocated buffer
 from __future__ import annotations
 
 import torch
-from torch.nn import functional
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import epoch_batches
@@ -24,13 +23,10 @@ class ManualGradient(IterativeImplementation):
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options
-        generator, w0, b0 = self.start(X, y)
-        d = X.shape[1]
-        theta = torch.cat([w0.T, b0[None]]) if o.fit_intercept else w0.T.contiguous()  # (d [+ 1], k)
+        generator, theta = self.start_theta(X, y)
         residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
         grad = torch.empty_like(theta)
         step = o.lr / o.batch_size
-        zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
         losses = []
         for epoch in range(1, o.epochs + 1):
             for A_batch, y_batch in epoch_batches(X, y, o.batch_size, generator, ones_column=o.fit_intercept):
@@ -38,10 +34,5 @@ class ManualGradient(IterativeImplementation):
                 torch.addmm(y_batch, A_batch, theta, beta=-1, out=r)  # r = Aθ − y
                 torch.mm(A_batch.T, r, out=grad)
                 theta.sub_(grad, alpha=step)
-            weight, bias = theta[:d].T, theta[d] if o.fit_intercept else zero
-            if on_epoch is not None:
-                on_epoch(epoch, weight, bias)
-                continue
-            losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
-        weight, bias = theta[:d].T.contiguous(), (theta[d].clone() if o.fit_intercept else zero)
-        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
+        return self.finish(theta, losses)

@@ -20,7 +20,7 @@ from bench.machine import machine_info
 from bench.reference import reference_solution
 from bench.report import markdown_report, summary_table
 from bench.runner import configure, run
-from bench.schema import exit_status
+from bench.schema import FAILED, exit_status
 from bench.store import RunFolder
 from bench.timing import TimingConfig
 
@@ -141,6 +141,7 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
     if finished:
         print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
 
+    reference = reference_solution(problem.X, problem.y, fit_intercept)
     with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
 
         def on_outcome(outcome) -> None:
@@ -150,10 +151,9 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
             )
             bar.update()
 
-        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for)
+        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for, reference)
 
     results = folder.results()
-    reference = reference_solution(problem.X, problem.y, fit_intercept)
     drawn = []
     if not args.no_plots:
         title = f"{problem.name} (n={problem.n}, d={problem.d}, k={problem.k})"
@@ -171,7 +171,7 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
                 drawn.append(path.name)
     folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn))
     print(summary_table(results).to_markdown(index=False, tablefmt="simple"))
-    failed = results[results["status"].isin(["not-recovered", "diverged", "error"])]
+    failed = results[results["status"].isin(FAILED)]
     for _, row in failed.iterrows():
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
     print(f"\nwrote {out}/results.csv, report.md, models/", file=sys.stderr)
