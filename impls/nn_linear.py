@@ -55,10 +55,11 @@ class NNLinearOptions(TrainOptions):
 
 
 class NNLinear(IterativeImplementation):
-    """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, closure steps.
+    """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, `zero_grad`,
+    `backward`, `step`. LBFGS, which re-evaluates the loss within a step, gets a closure.
 
-    Every step goes through a closure so that LBFGS (which re-evaluates the loss) works like the
-    others; for the first-order optimizers the closure is called exactly once per step.
+    What a step costs without the DataLoader is eager PyTorch's floor for it: measured here
+    ~47 µs for `nn.Linear` forward + `MSELoss` + `backward`, ~10 µs `step`, ~7 µs `zero_grad`.
     """
 
     name = "nn-linear"
@@ -90,6 +91,7 @@ class NNLinear(IterativeImplementation):
                     net.bias.copy_(bias)
         loss_fn = nn.MSELoss()
         optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, o.optimizer_args)
+        needs_closure = isinstance(optimizer, torch.optim.LBFGS)  # it re-evaluates the loss within a step
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
         losses = []
@@ -97,14 +99,19 @@ class NNLinear(IterativeImplementation):
         for epoch in range(1, o.epochs + 1):
             batches = loader if o.loader == "dataloader" else epoch_batches(X, y, o.batch_size, generator)
             for X_batch, y_batch in batches:
+                if needs_closure:
 
-                def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:
-                    optimizer.zero_grad()
-                    loss = loss_fn(net(X_batch), y_batch)
-                    loss.backward()
-                    return loss
+                    def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:
+                        optimizer.zero_grad()
+                        loss = loss_fn(net(X_batch), y_batch)
+                        loss.backward()
+                        return loss
 
-                optimizer.step(closure)
+                    optimizer.step(closure)
+                    continue
+                optimizer.zero_grad()
+                loss_fn(net(X_batch), y_batch).backward()
+                optimizer.step()
             if on_epoch is not None:
                 on_epoch(epoch, net.weight.detach(), net.bias.detach() if net.bias is not None else zero)
                 continue
