@@ -6,7 +6,17 @@ import torch
 
 import impls
 from bench.cli import main
-from bench.streaming import Moments, csv_chunks, solve, stream_fit, stream_sgd, synthetic_chunks
+from bench.errors import InputError
+from bench.streaming import (
+    Moments,
+    csv_chunks,
+    parquet_chunks,
+    solve,
+    stream_fit,
+    stream_sgd,
+    synthetic_chunks,
+    write_parquet,
+)
 
 
 @pytest.mark.parametrize("chunk_rows", [1_000, 7_777, 50_000])
@@ -62,3 +72,53 @@ def test_streamed_sgd_approaches_the_optimum_and_is_judged_by_the_same_check(tmp
     assert main(args) in (0, 1)  # recovered or not, it says which
     row = pd.read_csv(tmp_path / "stream.csv").iloc[0]
     assert row["method"] == "sgd" and row["status"] in ("ok", "not-recovered") and row["truth_error_se"] > 0
+
+
+def test_parquet_is_read_in_chunks_across_row_groups_and_gives_the_in_memory_fit(tmp_path):
+    path = tmp_path / "d.parquet"
+    assert write_parquet(synthetic_chunks(10_000, 3, chunk_rows=3_000, seed=4)[0], path) == 10_000
+    chunks = list(parquet_chunks(path, ["y"], 2_500))  # batches that straddle the 3,000-row groups
+    assert [X.shape[0] for X, _ in chunks] == [2_500] * 4 and chunks[0][0].shape[1] == 3
+    Xs, ys = zip(*synthetic_chunks(10_000, 3, chunk_rows=3_000, seed=4)[0], strict=True)
+    full = impls.create("normal-equation", solver="svd").fit(torch.cat(Xs), torch.cat(ys))
+    fit, info, _ = stream_fit(iter(chunks))
+    assert info["n"] == 10_000 and torch.allclose(fit.weight, full.weight, atol=1e-12)
+    out = tmp_path / "out"
+    assert main(["stream", "--parquet", str(path), "--target", "y", "--chunk-rows", "4000", "--out", str(out)]) == 0
+    assert pd.read_csv(out / "stream.csv").iloc[0]["n"] == 10_000
+
+
+def _parquet(tmp_path, frame: pd.DataFrame):
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path, row_group_size=4)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"a": [1.0, 2.0, 3.0]}), "no target column 'y'"),
+        (pd.DataFrame({"a": ["p", "q", "r"], "y": [1.0, 2.0, 3.0]}), "column 'a' is .*string, not a number"),
+        (pd.DataFrame({"a": [1.0, 2, 3, 4, 5, None], "y": [1.0] * 6}), "column 'a', row 6: not a finite number"),
+        (pd.DataFrame({"a": [1.0] * 6, "y": [1.0, 2, 3, float("inf"), 5, 6]}), "column 'y', row 4: not a finite"),
+        (pd.DataFrame({"y": [1.0, 2.0]}), "no feature columns"),
+    ],
+)
+def test_bad_parquet_gets_one_line_naming_file_column_and_row(tmp_path, frame, message):
+    path = _parquet(tmp_path, frame)
+    with pytest.raises(InputError, match=message) as caught:
+        list(parquet_chunks(path, ["y"], 4))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_unreadable_or_missing_parquet_and_a_target_without_a_file_exit_2(tmp_path, capsys):
+    (tmp_path / "not.parquet").write_text("a,y\n1,2\n")
+    assert main(["stream", "--parquet", str(tmp_path / "not.parquet"), "--target", "y"]) == 2
+    assert "not a readable Parquet file" in capsys.readouterr().err
+    assert main(["stream", "--parquet", str(tmp_path / "none.parquet"), "--target", "y"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["stream", "--target", "y", "--n", "1000"]) == 2
+    assert "--target names a column" in capsys.readouterr().err
+    write_parquet(synthetic_chunks(100, 2, chunk_rows=50)[0], tmp_path / "ok.parquet")
+    assert main(["stream", "--parquet", str(tmp_path / "ok.parquet")]) == 2
+    assert "--target" in capsys.readouterr().err

@@ -36,7 +36,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     cond.set_defaults(handler=command_conditioning)
 
     stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
-    stream.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
+    source = stream.add_mutually_exclusive_group()
+    source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
+    source.add_argument("--parquet", type=Path, help="a Parquet file read in chunks (with --target)")
     stream.add_argument("--target", action="append", default=[])
     stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
     stream.add_argument("--d", type=int, default=10)
@@ -96,14 +98,17 @@ def command_conditioning(args: argparse.Namespace) -> int:
 def command_stream(args: argparse.Namespace) -> int:
     if args.chunk_rows < 2 or args.n < 2 or args.d < 1:
         raise InputError("--chunk-rows and --n must be >= 2, --d >= 1")
-    truth = None
-    if args.csv is not None:
+    truth, path = None, args.csv or args.parquet
+    if path is not None:
+        read = streaming.csv_chunks if args.csv is not None else streaming.parquet_chunks
 
         def chunks_per_epoch():
-            return streaming.csv_chunks(args.csv, args.target, args.chunk_rows)
+            return read(path, args.target, args.chunk_rows)
 
-        source = str(args.csv)
+        source = str(path)
     else:
+        if args.target:
+            raise InputError("--target names a column of --csv or --parquet; the synthetic stream has its own")
         _, weight, bias = streaming.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
 
         def chunks_per_epoch():
