@@ -1,0 +1,94 @@
+"""The performance claims, each as one benchmark group measured side by side in one run:
+
+    pytest tests/benchmarks/test_performance.py --benchmark-only [--run-large]
+
+- SGD on d2l with its settings (n = 1000, batch 10, lr 0.03, 3 epochs so that the recovery check
+  applies; per epoch is a third, ratios are per epoch): the tutorials' loops as written against
+  the fast paths; each fast row's `extra_info["speedup"]` is its tutorial's median over its own;
+- the closed form on 1,000,000 x 100 float64 (`--run-large`): each row's time as a multiple of this
+  machine's roofline bound (`extra_info["time_vs_bound"]`) and its speed-up over scikit-learn.
+
+Plain `pytest` runs each once, untimed, as a test that the fast paths reach the same parameters.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+import torch
+
+from bench import problems
+from bench.cases import Case, ImplSpec
+from bench.reference import reference_solution
+from bench.roofline import peaks
+from bench.runner import PreparedCase, conclude, prepare
+from bench.timing import timed_call
+
+SGD_EPOCH = {  # spec: the tutorial loop it is measured against
+    "d2l-reference": None,
+    "manual-autograd": "d2l-reference",
+    "manual-gradient": "d2l-reference",
+    "nn-linear:loader=dataloader": None,
+    "nn-linear:loader=tensor": "nn-linear:loader=dataloader",
+}
+CLOSED_FORM = {  # spec: the baseline
+    "sklearn": None,
+    "normal-equation": "sklearn",
+    "normal-equation:solver=cholesky,scaling=none": "sklearn",
+}
+_medians: dict[str, float] = {}  # filled in parametrization order: each baseline runs before its rivals
+_fits: dict[str, torch.Tensor] = {}
+
+
+@cache
+def problem(name: str):
+    p = problems.load(name)
+    return p, reference_solution(p.X, p.y)
+
+
+def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dict, dtype: torch.dtype):
+    p, reference = problem(dataset)
+    prepared: PreparedCase = prepare(p, Case(ImplSpec.parse(spec), "cpu", dtype), overrides=overrides)
+    timed = timed_call(prepared.fit, "cpu")
+    timed()  # warm-up, as `linreg-bench run` does
+    fit = benchmark(timed)
+    outcome = conclude(p, prepared, reference, fit, timing=None)
+    assert outcome.row["status"] == "ok", f"{spec}: {outcome.row['status']}: {outcome.row['reason']}"
+    benchmark.extra_info.update(impl=spec, status=outcome.row["status"], digits_ref=outcome.row.get("digits_ref"))
+    if benchmark.stats is not None:  # timed (not under plain `pytest`)
+        _medians[spec] = benchmark.stats.stats.median
+        if baseline in _medians:
+            benchmark.extra_info.update(baseline=baseline, speedup=_medians[baseline] / _medians[spec])
+    return p, prepared, fit
+
+
+@pytest.mark.parametrize("spec", list(SGD_EPOCH))
+def test_sgd_epochs(benchmark, spec: str) -> None:
+    benchmark.group = "SGD, 3 epochs: d2l (n=1000, d=2, batch 10, lr 0.03), cpu float32"
+    _, _, fit = run(benchmark, "d2l", spec, SGD_EPOCH[spec], {}, torch.float32)
+    theta = torch.cat([fit.weight.ravel(), fit.bias])
+    tutorial = SGD_EPOCH[spec]
+    if tutorial is not None and spec.startswith("manual"):  # same shuffling order: same parameters
+        assert torch.allclose(theta, _fits[tutorial], atol=1e-5), f"{spec} left the tutorial's path"
+    _fits[spec] = theta
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("spec", list(CLOSED_FORM))
+def test_closed_form_large(benchmark, request, spec: str) -> None:
+    if not request.config.getoption("--run-large"):
+        pytest.skip("the 1,000,000 x 100 closed form runs only with --run-large")
+    benchmark.group = "closed form: synthetic-large (n=1,000,000, d=100), cpu float64"
+    p, prepared, fit = run(benchmark, "synthetic-large", spec, CLOSED_FORM[spec], {}, torch.float64)
+    theta = torch.cat([fit.weight.ravel(), fit.bias])
+    if CLOSED_FORM[spec] in _fits:
+        other = _fits[CLOSED_FORM[spec]]
+        agreement = float((theta - other).abs().max() / other.abs().max())
+        benchmark.extra_info["max_rel_diff_vs_sklearn"] = agreement
+        assert agreement <= 1e-10, f"{spec} differs from scikit-learn by {agreement:.2g}"
+    _fits[spec] = theta
+    cost = prepared.impl.cost(p.n, p.d, p.k, 8)
+    if cost is not None and benchmark.stats is not None:
+        bound = peaks("cpu", torch.float64).bound_s(cost)
+        benchmark.extra_info.update(bound_s=bound, time_vs_bound=benchmark.stats.stats.median / bound)
