@@ -1,8 +1,9 @@
-"""d2l "from scratch" math with autograd, without the tutorial loop's waste: one shuffled copy per
-epoch and slice views instead of per-batch index tensors, weight and bias as one leaf θ = [w; b]
-on [X 1], one in-place update per step (on a detached alias: no `no_grad` context to enter), the
-gradient reset to None. What is left per step is autograd itself: measured here, the engine's
-`run_backward` ~15 µs, the `torch.autograd` Python wrapper ~10 µs, forward ops ~8 µs."""
+"""d2l "from scratch" math with autograd, without the tutorial loop's waste: each epoch's shuffled
+order gathered into one preallocated buffer, slice views instead of per-batch index tensors,
+weight and bias as one leaf θ = [w; b] on [X 1], one in-place update per step (on a detached
+alias: no `no_grad` context to enter), the gradient reset to None. What is left per step is
+autograd itself: measured here, the engine's `run_backward` ~15 µs, the `torch.autograd` Python
+wrapper ~10 µs, forward ops ~8 µs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import torch
 from torch.nn import functional
 
 from impls.base import EpochCallback, IterativeImplementation
-from impls.batching import epoch_batches
+from impls.batching import ShuffleBuffer
 from impls.fit import LinearFit
 from impls.options import TrainOptions
 
@@ -30,8 +31,10 @@ class ManualAutograd(IterativeImplementation):
         values = theta.detach()  # the same storage, updated outside autograd
         step = o.lr / o.batch_size
         losses = []
+        data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)
         for epoch in range(1, o.epochs + 1):
-            for A_batch, y_batch in epoch_batches(X, y, o.batch_size, generator, ones_column=o.fit_intercept):
+            data.refill(generator)
+            for A_batch, y_batch in data.batches:
                 # Σ r² rather than ½ Σ r²: one autograd node less; the step takes the ½ (alpha / 2).
                 functional.mse_loss(A_batch @ theta, y_batch, reduction="sum").backward()
                 values.sub_(theta.grad, alpha=step / 2)

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from impls.base import EpochCallback, IterativeImplementation
-from impls.batching import epoch_batches
+from impls.batching import ShuffleBuffer
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import OptionError, TrainOptions
@@ -94,10 +94,14 @@ class NNLinear(IterativeImplementation):
         needs_closure = isinstance(optimizer, torch.optim.LBFGS)  # it re-evaluates the loss within a step
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
+        else:
+            data = ShuffleBuffer(X, y, o.batch_size, ones_column=False)
         losses = []
         zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):
-            batches = loader if o.loader == "dataloader" else epoch_batches(X, y, o.batch_size, generator)
+            if o.loader == "tensor":
+                data.refill(generator)
+            batches = loader if o.loader == "dataloader" else data.batches
             for X_batch, y_batch in batches:
                 if needs_closure:
 

@@ -7,6 +7,7 @@ import impls
 from bench.checks import judge
 from bench.reference import reference_solution
 from impls import OptionError, UnknownImplementation
+from impls.batching import ShuffleBuffer, epoch_batches
 
 ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn", "manual-gradient", "d2l-reference"]
 
@@ -146,3 +147,39 @@ def test_auto_takes_the_fast_path_on_well_conditioned_data_and_says_when_it_does
     X[:, 1] = X[:, 0] + 1e-4 * X[:, 1]  # nearly collinear: the normal equations would square cond 1e4
     slow = impls.create("normal-equation").fit(X, d2l_problem.y)
     assert any(note.startswith("auto: cond") for note in slow.notes)
+
+
+@pytest.mark.parametrize("ones_column", [True, False])
+def test_shuffle_buffer_serves_epoch_batches_order_from_fixed_addresses(ones_column):
+    X, y = torch.randn(25, 3), torch.randn(25, 2)
+    buffer = ShuffleBuffer(X, y, 10, ones_column)
+    addresses = [A.data_ptr() for A, _ in buffer.batches]
+    g_buffer, g_reference = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    for _ in range(3):
+        buffer.refill(g_buffer)
+        expected = list(epoch_batches(X, y, 10, g_reference, ones_column=ones_column))
+        assert [A.shape[0] for A, _ in buffer.batches] == [10, 10, 5]
+        for (A, t), (A_ref, t_ref) in zip(buffer.batches, expected, strict=True):
+            assert torch.equal(A, A_ref) and torch.equal(t, t_ref)
+    assert [A.data_ptr() for A, _ in buffer.batches] == addresses
+
+
+def test_cuda_graph_option_is_refused_off_cuda_with_a_reason(d2l_problem):
+    impl = impls.create("manual-gradient", graph=True)
+    assert "CUDA only" in impl.unsupported_reason("cpu", torch.float32)
+    with pytest.raises(impls.OptionError, match="CUDA only"):
+        impl.fit(d2l_problem.X, d2l_problem.y)
+    with pytest.raises(impls.OptionError, match="graph must be true or false"):
+        impls.create("manual-gradient", graph="yes")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: replays a captured CUDA graph")
+@pytest.mark.parametrize("batch_size", [10, 7])
+def test_cuda_graph_replay_gives_the_plain_loops_parameters(batch_size, d2l_problem):
+    X, y = d2l_problem.X.float().cuda(), d2l_problem.y.float().cuda()
+    plain = impls.create("manual-gradient", batch_size=batch_size).fit(X, y)
+    graphed = impls.create("manual-gradient", batch_size=batch_size, graph=True).fit(X, y)
+    assert torch.allclose(graphed.weight, plain.weight, atol=1e-6) and torch.allclose(
+        graphed.bias, plain.bias, atol=1e-6
+    )
+    assert graphed.losses == pytest.approx(plain.losses, rel=1e-5)
