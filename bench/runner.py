@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from bench.cases import Case, ImplSpec, dtype_name
@@ -14,10 +15,11 @@ from bench.checks import judge
 from bench.problems import Problem
 from bench.reference import Reference, reference_solution
 from bench.roofline import Peaks
-from bench.timing import Timing, TimingConfig, measure
+from bench.timing import Timing, TimingConfig, clock_disagreement, cuda_event_seconds, measure
 from impls import Implementation, LinearFit, implementation_class, validate
 
 PeaksProvider = Callable[[str, torch.dtype], Peaks]
+EVENT_ROUNDS = 20  # CUDA-event rounds that cross-check a CUDA case's wall-clock timing
 
 
 @dataclass
@@ -140,6 +142,15 @@ def conclude(
     return Outcome(prepared.case, row, fit.to("cpu"), list(fit.losses))
 
 
+def cross_check_clocks(prepared: PreparedCase, wall: Timing, reason: str) -> dict[str, Any]:
+    """CUDA cases are timed twice: the synchronised wall clock (reported) and CUDA events."""
+    events = cuda_event_seconds(prepared.fit, prepared.case.device, min(wall.rounds, EVENT_ROUNDS))
+    event_median = float(np.median(events))
+    problem = clock_disagreement(wall.median, event_median)
+    figures = {"event_median_s": event_median, "event_vs_wall": event_median / wall.median}
+    return figures if problem is None else {**figures, "reason": "; ".join(filter(None, [reason, problem]))}
+
+
 def run_case(
     problem: Problem,
     case: Case,
@@ -155,7 +166,10 @@ def run_case(
             return Outcome(case, prepared.row)
         measured, fit = measure(prepared.fit, case.device, timing)
         peaks = peaks_for(case.device, case.dtype) if peaks_for is not None else None
-        return conclude(problem, prepared, reference, fit, measured, peaks)
+        outcome = conclude(problem, prepared, reference, fit, measured, peaks)
+        if torch.device(case.device).type == "cuda":
+            outcome.row.update(cross_check_clocks(prepared, measured, outcome.row["reason"]))
+        return outcome
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": "out of memory"})

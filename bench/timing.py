@@ -88,3 +88,33 @@ def measure(fn: Callable[[], T], device: torch.device | str, config: TimingConfi
         result = call()
         samples.append(time.perf_counter() - start)
     return Timing(tuple(samples), torch.get_num_threads()), result
+
+
+def cuda_event_seconds(fn: Callable[[], object], device: torch.device | str, rounds: int) -> tuple[float, ...]:
+    """Each call timed by the device's own clock: CUDA events recorded on the current stream
+    before and after it. It spans the first launch to the last kernel and leaves out host time
+    after the last launch; the cross-check of the synchronised wall clock `measure` reports."""
+    stream = torch.cuda.current_stream(torch.device(device))
+    samples = []
+    for _ in range(rounds):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record(stream)
+        fn()
+        end.record(stream)
+        end.synchronize()
+        samples.append(start.elapsed_time(end) / 1e3)  # milliseconds
+    return tuple(samples)
+
+
+CLOCK_SLACK = 1.10  # the event span may exceed the wall median by timer noise, not by more
+
+
+def clock_disagreement(wall_median: float, event_median: float) -> str | None:
+    """Events cannot take longer than the synchronised wall clock around the same calls: when they
+    do, the wall clock stopped before the device finished (a missing synchronisation)."""
+    if event_median > CLOCK_SLACK * wall_median:
+        return (
+            f"timing: CUDA events ({event_median:.3g} s) exceed the synchronised wall clock "
+            f"({wall_median:.3g} s): the wall clock misses device work"
+        )
+    return None
