@@ -106,3 +106,15 @@ class Case:
 
 def plan(specs: list[ImplSpec], devices: list[str], dtypes: list[torch.dtype]) -> list[Case]:
     return [Case(spec, device, dtype) for spec in specs for device in devices for dtype in dtypes]
+
+
+def default_specs() -> list[ImplSpec]:
+    """Every implementation with its defaults, then the option sets it declares worth comparing
+    by default (`default_variants`: nn-linear's in-memory loader beside the tutorial's DataLoader)."""
+    specs = []
+    for name in impls.available():
+        specs.append(ImplSpec(name))
+        specs += [
+            ImplSpec(name, tuple(options.items())) for options in impls.implementation_class(name).default_variants
+        ]
+    return specs

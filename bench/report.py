@@ -7,8 +7,12 @@ from typing import Any
 
 import pandas as pd
 
+from bench.cases import ImplSpec
+from bench.errors import InputError
 from bench.problems import Problem
 from bench.reference import Reference
+
+D2L_FAST_PATHS = ("manual-autograd", "manual-gradient")  # the same math as d2l-reference, minus its waste
 
 
 def human_time(seconds: Any) -> str:
@@ -24,10 +28,6 @@ def _figure(value: Any) -> str:
     if value is None or pd.isna(value):
         return ""
     return f"{value:.3g}" if isinstance(value, float) and not math.isinf(value) else str(value)
-
-
-def _digits(value: Any) -> str:
-    return "" if value is None or pd.isna(value) else f"{value:.1f}"
 
 
 def _digits(value: Any) -> str:
@@ -75,6 +75,49 @@ def findings(results: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _spec_key(label: str) -> tuple[str, tuple] | None:
+    """An implementation label as (name, options with nn-linear's default loader spelled out)."""
+    try:
+        spec = ImplSpec.parse(label)
+    except InputError:  # a label from another version of the harness
+        return None
+    options = dict(spec.options)
+    if spec.name == "nn-linear":
+        options.setdefault("loader", "dataloader")
+    return spec.name, tuple(sorted(options.items(), key=lambda item: item[0]))
+
+
+def _tutorial_key(key: tuple[str, tuple]) -> tuple[str, tuple] | None:
+    """The tutorial loop a fast path is measured against, or None when it is not a fast path."""
+    name, options = key
+    if name in D2L_FAST_PATHS:
+        return "d2l-reference", tuple((k, v) for k, v in options if k != "graph")
+    if name == "nn-linear" and dict(options).get("loader") == "tensor":
+        return name, tuple(sorted({**dict(options), "loader": "dataloader"}.items(), key=lambda item: item[0]))
+    return None
+
+
+def tutorial_costs(results: pd.DataFrame) -> pd.DataFrame:
+    """Each fast path beside its tutorial loop measured in the same run (same dataset, device and
+    dtype): the speed-up, and what the tutorial's way costs per epoch (for nn-linear, the DataLoader)."""
+    ok = results[(results["status"] == "ok") & results["time_median_s"].notna()]
+    keyed = {(_spec_key(r["impl"]), r["dataset"], r["device"], r["dtype"]): r for _, r in ok.iterrows()}
+    rows = []
+    for (key, dataset, device, dtype), fast in keyed.items():
+        tutorial = keyed.get((_tutorial_key(key), dataset, device, dtype)) if key is not None else None
+        if tutorial is None:
+            continue
+        epochs = fast["epochs"] if not pd.isna(fast["epochs"]) else 1
+        rows.append({
+            "dataset": dataset, "device": device, "dtype": dtype,
+            "tutorial loop": tutorial["impl"], "fast path": fast["impl"],
+            "tutorial": human_time(tutorial["time_median_s"]), "fast": human_time(fast["time_median_s"]),
+            "speed-up": f"{tutorial['time_median_s'] / fast['time_median_s']:.3g}×",
+            "tutorial's extra cost per epoch": human_time((tutorial["time_median_s"] - fast["time_median_s"]) / epochs),
+        })  # fmt: skip
+    return pd.DataFrame(rows).sort_values(["dataset", "device", "dtype", "tutorial loop"]) if rows else pd.DataFrame()
+
+
 def markdown_report(
     problem: Problem, reference: Reference, results: pd.DataFrame, machine: dict[str, Any], plots: list[str]
 ) -> str:
@@ -94,6 +137,11 @@ def markdown_report(
         summary_table(results).to_markdown(index=False),
         "",
     ]
+    costs = tutorial_costs(results)
+    if len(costs):
+        parts += ["## What the tutorial loops cost", "",
+                  "The same math, the same shuffling order and the same parameters, measured in this run; for "
+                  "nn-linear the difference is the DataLoader.", "", costs.to_markdown(index=False), ""]  # fmt: skip
     found = findings(results)
     if found:
         parts += ["## Findings", "", *found, ""]

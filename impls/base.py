@@ -35,6 +35,7 @@ class Implementation(ABC):
     dtypes: ClassVar[tuple[torch.dtype, ...]] = FLOAT_DTYPES
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {}
     iterative: ClassVar[bool] = False
+    default_variants: ClassVar[tuple[dict[str, Any], ...]] = ()  # option sets a default run also compares
 
     def __init__(self, **options: Any) -> None:
         self.options = build_options(self.Options, options, self.name)

@@ -67,6 +67,7 @@ class NNLinear(IterativeImplementation):
     Options = NNLinearOptions
     takes_optimizer = True
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
+    default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
 
     def __init__(self, **options) -> None:
         super().__init__(**options)

@@ -12,6 +12,7 @@ import torch
 from bench.cli import main
 from bench.problems import CROP_NEW_INPUT, crop_yields
 from bench.reference import reference_solution
+from bench.report import tutorial_costs
 from bench.schema import CURVE_COLUMNS, RESULT_COLUMNS
 
 QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0"]
@@ -22,7 +23,7 @@ def test_default_run_writes_the_contracted_files(tmp_path, capsys):
     assert main(["run", "--out", str(out), *QUICK]) == 0
     results = pd.read_csv(out / "results.csv")
     assert list(results.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
-    assert len(results) == 6 * 2 * 2  # impls x devices x dtypes, nothing silently dropped
+    assert len(results) == 7 * 2 * 2  # 6 impls + nn-linear's tensor loader, x devices x dtypes, nothing dropped
     assert set(results["dataset"]) == {"d2l"}
     ran = results[results["device"] == "cpu"]
     assert (ran["status"] == "ok").all() and ran["time_median_s"].gt(0).all()
@@ -34,6 +35,7 @@ def test_default_run_writes_the_contracted_files(tmp_path, capsys):
     assert {"loss_curves.png", "fit_times.png", "data_and_fits.png"} <= {p.name for p in out.iterdir()}
     report = (out / "report.md").read_text()
     assert "# linreg-bench run: d2l" in report and "torch" in report and "git_commit" in report
+    assert "## What the tutorial loops cost" in report and "| nn-linear:loader=tensor |" in report
     assert "manual-autograd" in capsys.readouterr().out
 
 
@@ -136,3 +138,25 @@ def test_console_script_is_installed_and_lists_everything():
     assert listing.returncode == 0
     for name in ("d2l", "univariate", "crop-yields-5", "synthetic", "manual-autograd", "nn-linear", "sklearn"):
         assert name in listing.stdout
+
+
+def _row(impl: str, seconds: float, status: str = "ok", device: str = "cpu") -> dict:
+    return {"impl": impl, "dataset": "d2l", "device": device, "dtype": "float32", "status": status,
+            "time_median_s": seconds, "epochs": 3}  # fmt: skip
+
+
+def test_tutorial_costs_pair_each_fast_path_with_its_own_tutorial_in_the_same_setting():
+    results = pd.DataFrame([
+        _row("d2l-reference", 0.030), _row("manual-autograd", 0.010), _row("manual-gradient:graph=false", 0.002),
+        _row("nn-linear", 0.048), _row("nn-linear:loader=tensor", 0.030),
+        _row("nn-linear:loader=tensor,optimizer=adam", 0.031),  # its tutorial (adam + DataLoader) did not run
+        _row("manual-autograd", 0.011, device="cuda"),  # no d2l-reference on cuda in this run
+    ])  # fmt: skip
+    costs = tutorial_costs(results)
+    pairs = set(zip(costs["tutorial loop"], costs["fast path"], strict=True))
+    assert pairs == {("d2l-reference", "manual-autograd"), ("d2l-reference", "manual-gradient:graph=false"),
+                     ("nn-linear", "nn-linear:loader=tensor")}  # fmt: skip
+    dataloader = costs[costs["fast path"] == "nn-linear:loader=tensor"].iloc[0]
+    assert dataloader["speed-up"] == "1.6×" and dataloader["tutorial's extra cost per epoch"] == "6 ms"
+    failed = results.assign(status=["not-recovered", *["ok"] * 6])  # a failed tutorial is no yardstick
+    assert set(tutorial_costs(failed)["fast path"]) == {"nn-linear:loader=tensor"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import impls
 from bench import problems
 from bench.ab import ABPlan, default_base, exported, resolve, run_ab
-from bench.cases import DEVICES, DTYPES, ImplSpec
+from bench.cases import DEVICES, DTYPES, ImplSpec, default_specs
 from bench.compare import CompareConfig, compare, machine_differences
 from bench.errors import InputError
 from bench.machine import PROJECT_ROOT
@@ -71,7 +71,7 @@ def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Na
 
 
 def command_ab(args: argparse.Namespace) -> int:
-    specs = [ImplSpec.parse(text) for text in args.impl] or [ImplSpec(name) for name in impls.available()]
+    specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
     datasets = args.dataset or ["d2l"]
     for name in datasets:
         problems.load(name)  # an unknown name fails here, before any process starts

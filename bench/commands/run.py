@@ -11,9 +11,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-import impls
 from bench import plots, problems, roofline
-from bench.cases import DEVICES, DTYPES, ImplSpec, parse_dtype, plan
+from bench.cases import DEVICES, DTYPES, ImplSpec, default_specs, parse_dtype, plan
 from bench.csv_input import load_csv
 from bench.errors import InputError
 from bench.machine import machine_info
@@ -91,7 +90,7 @@ def _devices(choice: str) -> list[str]:
 
 def command_run(args: argparse.Namespace) -> int:
     problem = _problem(args)
-    specs = [ImplSpec.parse(text) for text in args.impl] or [ImplSpec(name) for name in impls.available()]
+    specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
     dtypes = [parse_dtype(name) for name in (args.dtype or ["float32", "float64"])]
     overrides = {
         k: v
