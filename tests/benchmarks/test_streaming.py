@@ -1,4 +1,4 @@
-"""The streaming closed form: 1,000,000 x 10 always; 100,000,000 x 10 with --run-large.
+"""The streaming closed form: 1,000,000 x 10 generated and from Parquet always; 100,000,000 x 10 with --run-large.
 
 Read the two together: the large one should take about 100 times the small one's time (it is
 linear in n) with the same peak memory, `extra_info["peak_rss_mb"]`, bounded by one chunk.
@@ -6,7 +6,7 @@ linear in n) with the same peak memory, `extra_info["peak_rss_mb"]`, bounded by 
 
 import pytest
 
-from bench.streaming import peak_rss_bytes, stream_fit, synthetic_chunks
+from bench.streaming import parquet_chunks, peak_rss_bytes, stream_fit, synthetic_chunks, write_parquet
 
 
 @pytest.mark.parametrize("n", [1_000_000, pytest.param(100_000_000, marks=pytest.mark.large)])
@@ -22,3 +22,14 @@ def test_stream_fit(benchmark, request, n):
     _, info, _ = benchmark.pedantic(fit, rounds=3 if n <= 1_000_000 else 1, iterations=1)
     benchmark.extra_info.update(n=n, peak_rss_mb=peak_rss_bytes() / 2**20, rank=info["rank"])
     assert info["n"] == n and info["rank"] == 10
+
+
+def test_stream_fit_from_parquet(benchmark, tmp_path):
+    """The same 1,000,000 x 10 rows read back from Parquet (written once, untimed): what reading
+    and checking the file adds to the generated stream above."""
+    path = tmp_path / "stream.parquet"
+    write_parquet(synthetic_chunks(1_000_000, 10, chunk_rows=250_000)[0], path)
+    benchmark.group = "streaming closed form, d = 10, chunks of 1,000,000 rows"
+    _, info, _ = benchmark.pedantic(lambda: stream_fit(parquet_chunks(path, ["y"], 1_000_000)), rounds=3, iterations=1)
+    benchmark.extra_info.update(n=info["n"], peak_rss_mb=peak_rss_bytes() / 2**20, source="parquet")
+    assert info["n"] == 1_000_000 and info["rank"] == 10
