@@ -1,4 +1,4 @@
-"""`pytest --benchmark-only`: every implementation x device x dtype x problem, one table per problem.
+"""`pytest --benchmark-only`: every implementation x device x dtype x problem (tutorials, synthetic, NIST StRD).
 
 The timed function is the harness's own (`bench.timing.timed_call` around `PreparedCase.fit`), so
 CUDA fits are synchronised inside it exactly as in `linreg-bench run`. Each benchmark records its
@@ -21,19 +21,22 @@ from bench.timing import timed_call
 
 TUTORIALS = ["d2l", "univariate", "crop-yields", "crop-yields-5"]
 SYNTHETIC = ["synthetic-small", "synthetic-medium", "synthetic-large"]
+STRD = list(problems.STRD)  # NIST StRD: certified digits (`lre_min`) tracked beside the times
 EXTRA_INFO = ["impl", "device", "dtype", "dataset", "n", "d", "k", "status", "reason", "final_loss", "excess_loss",
-              "opt_distance_se", "truth_error_se", "optimizer", "lr", "batch_size", "epochs"]  # fmt: skip
+              "opt_distance_se", "truth_error_se", "digits_ref", "lre_min", "optimizer", "lr", "batch_size",
+              "epochs"]  # fmt: skip
 
 
 @cache
 def problem(name: str) -> tuple[problems.Problem, Reference]:
     p = problems.load(name)
-    return p, reference_solution(p.X, p.y)
+    return p, reference_solution(p.X, p.y, p.fit_intercept)
 
 
 def dataset_params() -> list:
     large = pytest.mark.large
-    return [pytest.param(name, marks=[large] if name.endswith("large") else []) for name in TUTORIALS + SYNTHETIC]
+    names = TUTORIALS + SYNTHETIC + STRD
+    return [pytest.param(name, marks=[large] if name.endswith("large") else []) for name in names]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtype_name)

@@ -44,7 +44,7 @@ _fits: dict[str, torch.Tensor] = {}
 @cache
 def problem(name: str):
     p = problems.load(name)
-    return p, reference_solution(p.X, p.y)
+    return p, reference_solution(p.X, p.y, p.fit_intercept)
 
 
 def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dict, dtype: torch.dtype):

@@ -28,7 +28,7 @@ NEVER_REACHES = {"adamw"}
 @cache
 def d2l():
     p = problems.d2l()
-    return p, reference_solution(p.X, p.y)
+    return p, reference_solution(p.X, p.y, p.fit_intercept)
 
 
 @pytest.mark.parametrize("optimizer", list(TUNED_LR))
