@@ -7,7 +7,8 @@ CUDA synchronisation lives in one place: a CUDA fit is only finished when the de
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -118,3 +119,15 @@ def clock_disagreement(wall_median: float, event_median: float) -> str | None:
             f"({wall_median:.3g} s): the wall clock misses device work"
         )
     return None
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op thread count for a block, restored after it (None: leave it alone)."""
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -160,3 +160,13 @@ def test_tutorial_costs_pair_each_fast_path_with_its_own_tutorial_in_the_same_se
     assert dataloader["speed-up"] == "1.6×" and dataloader["tutorial's extra cost per epoch"] == "6 ms"
     failed = results.assign(status=["not-recovered", *["ok"] * 6])  # a failed tutorial is no yardstick
     assert set(tutorial_costs(failed)["fast path"]) == {"nn-linear:loader=tensor"}
+
+
+def test_threads_are_set_for_the_run_recorded_and_restored(tmp_path, capsys):
+    before = torch.get_num_threads()
+    args = ["run", "--impl", "manual-gradient", "--device", "cpu", "--dtype", "float32", *QUICK]
+    assert main([*args, "--threads", "1", "--no-roofline", "--out", str(tmp_path)]) == 0
+    assert pd.read_csv(tmp_path / "results.csv")["threads"].tolist() == [1]
+    assert torch.get_num_threads() == before
+    assert main([*args, "--threads", "0", "--out", str(tmp_path / "zero")]) == 2
+    assert "--threads must be >= 1" in capsys.readouterr().err

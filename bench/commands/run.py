@@ -21,7 +21,7 @@ from bench.report import markdown_report, summary_table
 from bench.runner import configure, run
 from bench.schema import FAILED, exit_status
 from bench.store import RunFolder
-from bench.timing import TimingConfig
+from bench.timing import TimingConfig, torch_threads
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -55,6 +55,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
     timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
     timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument(
+        "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
+    )
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
     run_cmd.add_argument(
@@ -116,7 +119,9 @@ def command_run(args: argparse.Namespace) -> int:
     out = args.resume or args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
     if args.resume is not None and not (out / "results.csv").is_file():
         raise InputError(f"--resume {out}: no results.csv there to resume")
-    with RunFolder(out).locked() as folder:
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f"--threads must be >= 1, got {args.threads}")
+    with RunFolder(out).locked() as folder, torch_threads(args.threads):
         return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args)
 
 
