@@ -6,7 +6,9 @@
   applies; per epoch is a third, ratios are per epoch): the tutorials' loops as written against
   the fast paths; each fast row's `extra_info["speedup"]` is its tutorial's median over its own;
 - the closed form on 1,000,000 x 100 float64 (`--run-large`): each row's time as a multiple of this
-  machine's roofline bound (`extra_info["time_vs_bound"]`) and its speed-up over scikit-learn.
+  machine's roofline bound (`extra_info["time_vs_bound"]`) and its speed-up over scikit-learn;
+- on a GPU (skipped without one): small-batch SGD as a plain loop against one CUDA graph per
+  epoch, and the closed form against the GPU's roofline bound.
 
 Plain `pytest` runs each once, untimed, as a test that the fast paths reach the same parameters.
 """
@@ -32,12 +34,13 @@ SGD_EPOCH = {  # spec: the tutorial loop it is measured against
     "nn-linear:loader=dataloader": None,
     "nn-linear:loader=tensor": "nn-linear:loader=dataloader",
 }
+CUDA_SGD = {"manual-gradient": None, "manual-gradient:graph=true": "manual-gradient"}  # the plain loop first
 CLOSED_FORM = {  # spec: the baseline
     "sklearn": None,
     "normal-equation": "sklearn",
     "normal-equation:solver=cholesky,scaling=none": "sklearn",
 }
-_medians: dict[str, float] = {}  # filled in parametrization order: each baseline runs before its rivals
+_medians: dict[tuple[str, str], float] = {}  # filled in parametrization order: each baseline runs before its rivals
 _fits: dict[str, torch.Tensor] = {}
 
 
@@ -47,19 +50,21 @@ def problem(name: str):
     return p, reference_solution(p.X, p.y, p.fit_intercept)
 
 
-def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dict, dtype: torch.dtype):
+def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dict, dtype: torch.dtype, device="cpu"):
     p, reference = problem(dataset)
-    prepared: PreparedCase = prepare(p, Case(ImplSpec.parse(spec), "cpu", dtype), overrides=overrides)
-    timed = timed_call(prepared.fit, "cpu")
+    prepared: PreparedCase = prepare(p, Case(ImplSpec.parse(spec), device, dtype), overrides=overrides)
+    if prepared.skip_reason is not None:
+        pytest.skip(prepared.skip_reason)
+    timed = timed_call(prepared.fit, device)
     timed()  # warm-up, as `linreg-bench run` does
     fit = benchmark(timed)
     outcome = conclude(p, prepared, reference, fit, timing=None)
     assert outcome.row["status"] == "ok", f"{spec}: {outcome.row['status']}: {outcome.row['reason']}"
     benchmark.extra_info.update(impl=spec, status=outcome.row["status"], digits_ref=outcome.row.get("digits_ref"))
     if benchmark.stats is not None:  # timed (not under plain `pytest`)
-        _medians[spec] = benchmark.stats.stats.median
-        if baseline in _medians:
-            benchmark.extra_info.update(baseline=baseline, speedup=_medians[baseline] / _medians[spec])
+        _medians[spec, device] = benchmark.stats.stats.median
+        if (baseline, device) in _medians:
+            benchmark.extra_info.update(baseline=baseline, speedup=_medians[baseline, device] / _medians[spec, device])
     return p, prepared, fit
 
 
@@ -72,6 +77,26 @@ def test_sgd_epochs(benchmark, spec: str) -> None:
     if tutorial is not None and spec.startswith("manual"):  # same shuffling order: same parameters
         assert torch.allclose(theta, _fits[tutorial], atol=1e-5), f"{spec} left the tutorial's path"
     _fits[spec] = theta
+
+
+@pytest.mark.parametrize("spec", list(CUDA_SGD))
+def test_sgd_epochs_cuda_graph(benchmark, spec: str) -> None:
+    """Small-batch SGD on a GPU is kernel-launch bound: one captured graph per epoch against the loop."""
+    benchmark.group = "SGD on CUDA, 3 epochs: d2l (n=1000, batch 10), float32: plain loop vs a CUDA graph per epoch"
+    run(benchmark, "d2l", spec, CUDA_SGD[spec], {}, torch.float32, device="cuda")
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_closed_form_large_cuda(benchmark, request, dtype: torch.dtype) -> None:
+    """The closed form against the GPU's own roofline bound (its bandwidth and GEMM peak, probed)."""
+    if not request.config.getoption("--run-large"):
+        pytest.skip("the 1,000,000 x 100 closed form runs only with --run-large")
+    benchmark.group = "closed form on CUDA: synthetic-large (n=1,000,000, d=100)"
+    p, prepared, _ = run(benchmark, "synthetic-large", "normal-equation", None, {}, dtype, device="cuda")
+    if benchmark.stats is not None:
+        bound = peaks("cuda", dtype).bound_s(prepared.impl.cost(p.n, p.d, p.k, prepared.X.element_size()))
+        benchmark.extra_info.update(bound_s=bound, time_vs_bound=benchmark.stats.stats.median / bound)
 
 
 @pytest.mark.large
