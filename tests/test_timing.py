@@ -45,9 +45,11 @@ def test_measure_synchronises_after_warmup_and_after_every_round(monkeypatch):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: compares CUDA and CPU fits")
-@pytest.mark.parametrize("name", ["manual-autograd", "nn-linear", "normal-equation"])
+@pytest.mark.parametrize(
+    "name", ["manual-autograd", "manual-gradient", "nn-linear", "nn-linear:loader=tensor", "normal-equation"]
+)
 def test_cuda_recovers_the_same_parameters_as_cpu(name):
-    outcomes = run(d2l(), plan([ImplSpec(name)], ["cpu", "cuda"], [torch.float64]), TimingConfig(1, 3, 3, 0.0))
+    outcomes = run(d2l(), plan([ImplSpec.parse(name)], ["cpu", "cuda"], [torch.float64]), TimingConfig(1, 3, 3, 0.0))
     cpu, cuda = outcomes
     assert cpu.row["status"] == cuda.row["status"] == "ok"
     assert torch.allclose(cpu.fit.weight, cuda.fit.weight, atol=1e-9)
