@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+from bench import ab_worker
 from bench.ab import ABPlan, exported, run_ab
 from bench.cli import main
 from bench.compare import compare
@@ -18,7 +19,18 @@ def test_interleaved_rounds_with_an_injected_slowdown():
     base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
     assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 6
     row = compare(base, new).iloc[0]
-    assert row["ratio"] > 2  # the hook stretches only the new side
+    # The hook stretches only the new side, 3x; one-sided and loose, as this shares a noisy machine
+    # (a fresh CI run once measured 1.6x). The stretch itself is tested exactly below.
+    assert row["ratio"] > 1.2
+
+
+def test_the_slowdown_hook_stretches_a_call_to_its_factor(monkeypatch):
+    clock = iter(range(1000))  # a fake perf_counter: every reading is one second later
+    monkeypatch.setattr(ab_worker.time, "perf_counter", lambda: float(next(clock)))
+    slow = ab_worker._slowed(lambda: "fit", 3.0)
+    assert slow() == "fit"
+    # readings: start 0, after the call 1 -> target 0 + 3 * 1 = 3; the loop reads 2, 3 and stops
+    assert next(clock) == 4
 
 
 def test_a_worker_failure_is_one_clear_error():
