@@ -66,6 +66,39 @@ def fit_times(results: pd.DataFrame, path: Path, title: str) -> Path | None:
     return save_figure(fig, path)
 
 
+def roofline_chart(results: pd.DataFrame, peaks: dict[str, dict], path: Path, title: str) -> Path | None:
+    """Achieved GFLOP/s against arithmetic intensity (the work model's flops per byte) under this
+    machine's roofs, min(GEMM peak, bandwidth × intensity), one roof per device and dtype: how far
+    each case is from what the machine allows, and whether memory or arithmetic bounds it."""
+    rows = results.dropna(subset=["work_flops", "work_bytes", "time_median_s"])
+    rows = rows[(rows["work_bytes"] > 0) & (rows["time_median_s"] > 0)]
+    if rows.empty or not peaks:
+        return None
+    intensity = rows["work_flops"] / rows["work_bytes"]
+    achieved = rows["work_flops"] / rows["time_median_s"] / 1e9
+    span = np.logspace(np.log10(intensity.min() / 4), np.log10(intensity.max() * 4), 200)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for key, peak in peaks.items():
+        roof = np.minimum(peak["gemm_flops_s"], peak["bandwidth_bytes_s"] * span) / 1e9
+        ax.plot(span, roof, "--", label=f"roof {key}: {peak['bandwidth_bytes_s'] / 1e9:.0f} GB/s, "
+                f"{peak['gemm_flops_s'] / 1e9:.0f} GFLOP/s")  # fmt: skip
+    markers = {"float32": "o", "float64": "s"}
+    colours = dict(zip(rows["impl"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False))
+    for (_, row), x, y in zip(rows.iterrows(), intensity, achieved, strict=True):
+        colour = colours[row["impl"]]
+        ax.scatter(x, y, marker=markers.get(row["dtype"], "^"), s=40, edgecolors=colour,
+                   facecolors=colour if row["status"] == "ok" else "none")  # fmt: skip
+    for impl, colour in colours.items():
+        ax.scatter([], [], color=colour, label=impl)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity of the work model (flop / byte)")
+    ax.set_ylabel("achieved GFLOP/s (work-model flops / median time)")
+    ax.set_title(f"{title}: roofline (circles float32, squares float64; hollow: not ok)")
+    ax.legend(fontsize=7, loc="best")
+    return save_figure(fig, path)
+
+
 def data_and_fits(problem: Problem, fits: dict[str, LinearFit], path: Path) -> Path | None:
     """One feature: the data against each fitted line. More: fitted against observed, per target."""
     if not fits:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from bench import plots
 from bench.cli import main
 from bench.problems import CROP_NEW_INPUT, crop_yields
 from bench.reference import reference_solution
@@ -32,7 +33,7 @@ def test_default_run_writes_the_contracted_files(tmp_path, capsys):
         assert (cuda["status"] == "skipped").all() and cuda["reason"].str.len().gt(0).all()
     assert list(pd.read_csv(out / "curves.csv").columns) == CURVE_COLUMNS
     assert (out / "models" / "nn-linear-cpu-float32.pt").is_file()
-    assert {"loss_curves.png", "fit_times.png", "data_and_fits.png"} <= {p.name for p in out.iterdir()}
+    assert {"loss_curves.png", "fit_times.png", "data_and_fits.png", "roofline.png"} <= {p.name for p in out.iterdir()}
     report = (out / "report.md").read_text()
     assert "# linreg-bench run: d2l" in report and "torch" in report and "git_commit" in report
     assert "## What the tutorial loops cost" in report and "| nn-linear:loader=tensor |" in report
@@ -170,3 +171,12 @@ def test_threads_are_set_for_the_run_recorded_and_restored(tmp_path, capsys):
     assert torch.get_num_threads() == before
     assert main([*args, "--threads", "0", "--out", str(tmp_path / "zero")]) == 2
     assert "--threads must be >= 1" in capsys.readouterr().err
+
+
+def test_roofline_chart_needs_the_peaks_and_timed_work(tmp_path):
+    results = pd.DataFrame([{**_row("normal-equation", 1e-4), "work_flops": 2e4, "work_bytes": 2.4e4}])
+    peaks = {"cpu-float32": {"bandwidth_bytes_s": 3e10, "gemm_flops_s": 3e11}}
+    assert plots.roofline_chart(results, {}, tmp_path / "none.png", "t") is None  # --no-roofline: no roofs
+    assert plots.roofline_chart(results.assign(work_flops=None), peaks, tmp_path / "none.png", "t") is None
+    path = plots.roofline_chart(results, peaks, tmp_path / "roofline.png", "t")
+    assert path is not None and path.read_bytes().startswith(b"\x89PNG")

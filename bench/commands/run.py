@@ -170,6 +170,7 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
             plots.loss_curves(folder.curves_table(), reference.mse, out / "loss_curves.png", title),
             plots.fit_times(results, out / "fit_times.png", title),
             plots.data_and_fits(problem, fits, out / "data_and_fits.png"),
+            plots.roofline_chart(results, machine.get("peaks", {}), out / "roofline.png", title),
         ):
             if path is not None:
                 drawn.append(path.name)
