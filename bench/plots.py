@@ -94,7 +94,7 @@ def roofline_chart(results: pd.DataFrame, peaks: dict[str, dict], path: Path, ti
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity of the work model (flop / byte)")
     ax.set_ylabel("achieved GFLOP/s (work-model flops / median time)")
-    ax.set_title(f"{title}: roofline (circles float32, squares float64; hollow: not ok)")
+    ax.set_title(f"{title}: roofline\ncircles float32, squares float64; hollow: not ok", fontsize=10)
     ax.legend(fontsize=7, loc="best")
     return save_figure(fig, path)
 
