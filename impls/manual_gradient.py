@@ -4,23 +4,21 @@ one captured CUDA graph per epoch instead of 3·n/B kernel launches from Python.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.options import OptionError, TrainOptions
-
-GRAPH_WARMUP_EPOCHS = 1  # run on a side stream before capture, as torch.cuda.graph's docs ask (cuBLAS workspaces)
 
 
 @dataclass(frozen=True)
 class ManualGradientOptions(TrainOptions):
-    """`graph`: capture one epoch's steps as a CUDA graph and replay it every epoch (CUDA only)
-    — the same kernels in the same order, so the same parameters as the plain loop."""
+    """`graph`: the first epoch runs as the plain loop, later ones replay it as one captured CUDA
+    graph (CUDA only): the same kernels in the same order, so the same parameters."""
 
     graph: bool = False
 
@@ -64,29 +62,10 @@ class ManualGradient(IterativeImplementation):
                 torch.mm(A_batch.T, r, out=grad)
                 theta.sub_(grad, alpha=step)
 
-        run_epoch = capture_cuda_graph(epoch_steps, theta) if o.graph else epoch_steps
+        run_epoch = GraphedEpoch(epoch_steps, X.device) if o.graph else epoch_steps
         losses = []
         for epoch in range(1, o.epochs + 1):
             data.refill(generator)
             run_epoch()
             self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
         return self.finish(theta, losses)
-
-
-def capture_cuda_graph(steps: Callable[[], None], state: torch.Tensor) -> Callable[[], None]:
-    """`steps` captured once as a CUDA graph; returns its replay. The warm-up runs them for real on
-    a side stream (cuBLAS handles and workspaces), on whatever the buffers hold, and `state` is
-    restored after it, so the captured epochs start where the plain loop would. Warm-up and
-    capture are part of the fit's time: graphs pay off over many epochs, which the timing shows."""
-    saved = state.clone()
-    side = torch.cuda.Stream(device=state.device)
-    side.wait_stream(torch.cuda.current_stream(state.device))
-    with torch.cuda.stream(side):
-        for _ in range(GRAPH_WARMUP_EPOCHS):
-            steps()
-    torch.cuda.current_stream(state.device).wait_stream(side)
-    state.copy_(saved)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):  # recorded, not run: state is untouched until the first replay
-        steps()
-    return graph.replay

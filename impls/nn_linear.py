@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +11,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import OptionError, TrainOptions
@@ -44,19 +46,59 @@ LOADERS = ("dataloader", "tensor")
 class NNLinearOptions(TrainOptions):
     """`loader`: `dataloader` (the tutorial's `TensorDataset` + `DataLoader(shuffle=True)`, which
     fetches and collates one row at a time) or `tensor` (one permutation per epoch, batches sliced
-    from the tensors in memory: the same shuffled minibatch SGD without the per-row cost)."""
+    from the tensors in memory: the same shuffled minibatch SGD without the per-row cost).
+    `graph` (CUDA, `loader=tensor`): the first epoch runs as the plain loop, later ones replay it
+    as one captured CUDA graph — forward, backward and `optimizer.step()` of every batch."""
 
     loader: str = "dataloader"
+    graph: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.loader not in LOADERS:
             raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
+        if not isinstance(self.graph, bool):
+            raise OptionError(f"nn-linear: graph must be true or false, got {self.graph!r}")
+        if self.graph and self.loader != "tensor":
+            raise OptionError("nn-linear: graph=true needs loader=tensor (a DataLoader batches on the host)")
+        if self.graph and self.optimizer.lower() == "lbfgs":
+            raise OptionError("nn-linear: LBFGS decides on the host how often to re-evaluate; it cannot be graphed")
+
+
+def graph_safe_args(name: str, args: dict) -> dict:
+    """Optimizers that keep their step count on the host (Adam and kin) must keep it on the device
+    to be captured: `capturable=True` where the optimizer has that option and it is not set."""
+    parameters = inspect.signature(optimizer_classes()[name.lower()].__init__).parameters
+    return {"capturable": True, **args} if "capturable" in parameters else args
+
+
+def training_step(net: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Optimizer):
+    """One minibatch step as the tutorial writes it; LBFGS, which re-evaluates the loss within a
+    step, gets a closure."""
+    if isinstance(optimizer, torch.optim.LBFGS):
+
+        def step_with_closure(X_batch: torch.Tensor, y_batch: torch.Tensor) -> None:
+            def closure() -> torch.Tensor:
+                optimizer.zero_grad()
+                loss = loss_fn(net(X_batch), y_batch)
+                loss.backward()
+                return loss
+
+            optimizer.step(closure)
+
+        return step_with_closure
+
+    def step(X_batch: torch.Tensor, y_batch: torch.Tensor) -> None:
+        optimizer.zero_grad()
+        loss_fn(net(X_batch), y_batch).backward()
+        optimizer.step()
+
+    return step
 
 
 class NNLinear(IterativeImplementation):
     """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, `zero_grad`,
-    `backward`, `step`. LBFGS, which re-evaluates the loss within a step, gets a closure.
+    `backward`, `step` (see `training_step`).
 
     What a step costs without the DataLoader is eager PyTorch's floor for it: measured here
     ~47 µs for `nn.Linear` forward + `MSELoss` + `backward`, ~10 µs `step`, ~7 µs `zero_grad`.
@@ -69,6 +111,11 @@ class NNLinear(IterativeImplementation):
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
     default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
 
+    def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
+        if self.options.graph and torch.device(device).type != "cuda":
+            return "nn-linear:graph=true replays a captured CUDA graph: CUDA only"
+        return super().unsupported_reason(device, dtype)
+
     def __init__(self, **options) -> None:
         super().__init__(**options)
         # Fail on an unknown optimizer or argument now, not after a run has started.
@@ -79,6 +126,8 @@ class NNLinear(IterativeImplementation):
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
+        if o.graph and X.device.type != "cuda":
+            raise OptionError(self.unsupported_reason(X.device, X.dtype))
         generator = torch.Generator().manual_seed(o.seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             torch.manual_seed(o.seed)
@@ -91,32 +140,24 @@ class NNLinear(IterativeImplementation):
                 if net.bias is not None:
                     net.bias.copy_(bias)
         loss_fn = nn.MSELoss()
-        optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, o.optimizer_args)
-        needs_closure = isinstance(optimizer, torch.optim.LBFGS)  # it re-evaluates the loss within a step
+        args = graph_safe_args(o.optimizer, o.optimizer_args) if o.graph else o.optimizer_args
+        step = training_step(net, loss_fn, make_optimizer(o.optimizer, net.parameters(), o.lr, args))
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
         else:
             data = ShuffleBuffer(X, y, o.batch_size, ones_column=False)
+
+        def epoch_steps() -> None:
+            for X_batch, y_batch in loader if o.loader == "dataloader" else data.batches:
+                step(X_batch, y_batch)
+
+        run_epoch = GraphedEpoch(epoch_steps, X.device) if o.graph else epoch_steps
         losses = []
         zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):
             if o.loader == "tensor":
                 data.refill(generator)
-            batches = loader if o.loader == "dataloader" else data.batches
-            for X_batch, y_batch in batches:
-                if needs_closure:
-
-                    def closure(X_batch=X_batch, y_batch=y_batch) -> torch.Tensor:
-                        optimizer.zero_grad()
-                        loss = loss_fn(net(X_batch), y_batch)
-                        loss.backward()
-                        return loss
-
-                    optimizer.step(closure)
-                    continue
-                optimizer.zero_grad()
-                loss_fn(net(X_batch), y_batch).backward()
-                optimizer.step()
+            run_epoch()
             if on_epoch is not None:
                 on_epoch(epoch, net.weight.detach(), net.bias.detach() if net.bias is not None else zero)
                 continue

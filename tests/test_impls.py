@@ -8,6 +8,7 @@ from bench.checks import judge
 from bench.reference import reference_solution
 from impls import OptionError, UnknownImplementation
 from impls.batching import ShuffleBuffer, epoch_batches
+from impls.nn_linear import graph_safe_args
 
 ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn", "manual-gradient", "d2l-reference"]
 
@@ -164,21 +165,39 @@ def test_shuffle_buffer_serves_epoch_batches_order_from_fixed_addresses(ones_col
     assert [A.data_ptr() for A, _ in buffer.batches] == addresses
 
 
-def test_cuda_graph_option_is_refused_off_cuda_with_a_reason(d2l_problem):
-    impl = impls.create("manual-gradient", graph=True)
+@pytest.mark.parametrize(("name", "options"), [("manual-gradient", {}), ("nn-linear", {"loader": "tensor"})])
+def test_cuda_graph_option_is_refused_off_cuda_with_a_reason(d2l_problem, name, options):
+    impl = impls.create(name, graph=True, **options)
     assert "CUDA only" in impl.unsupported_reason("cpu", torch.float32)
+    assert impl.unsupported_reason("cuda", torch.float32) is None
     with pytest.raises(impls.OptionError, match="CUDA only"):
         impl.fit(d2l_problem.X, d2l_problem.y)
     with pytest.raises(impls.OptionError, match="graph must be true or false"):
-        impls.create("manual-gradient", graph="yes")
+        impls.create(name, graph="yes", **options)
+
+
+def test_nn_linear_graph_needs_the_tensor_loader_and_a_capturable_optimizer():
+    with pytest.raises(impls.OptionError, match="needs loader=tensor"):
+        impls.create("nn-linear", graph=True)
+    with pytest.raises(impls.OptionError, match="LBFGS"):
+        impls.create("nn-linear", graph=True, loader="tensor", optimizer="lbfgs")
+    assert graph_safe_args("adam", {}) == {"capturable": True}  # its step count must live on the device
+    assert graph_safe_args("adam", {"capturable": False}) == {"capturable": False}  # the user's word stands
+    assert graph_safe_args("sgd", {"momentum": 0.9}) == {"momentum": 0.9}  # no host-side state to move
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: replays a captured CUDA graph")
 @pytest.mark.parametrize("batch_size", [10, 7])
-def test_cuda_graph_replay_gives_the_plain_loops_parameters(batch_size, d2l_problem):
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("manual-gradient", {}), ("nn-linear", {"loader": "tensor"}),
+     ("nn-linear", {"loader": "tensor", "optimizer": "sgd", "optimizer_args": {"momentum": 0.9}}),
+     ("nn-linear", {"loader": "tensor", "optimizer": "adam", "lr": 0.01})],
+)  # fmt: skip
+def test_cuda_graph_replay_gives_the_plain_loops_parameters(batch_size, d2l_problem, name, options):
     X, y = d2l_problem.X.float().cuda(), d2l_problem.y.float().cuda()
-    plain = impls.create("manual-gradient", batch_size=batch_size).fit(X, y)
-    graphed = impls.create("manual-gradient", batch_size=batch_size, graph=True).fit(X, y)
+    plain = impls.create(name, batch_size=batch_size, **options).fit(X, y)
+    graphed = impls.create(name, batch_size=batch_size, graph=True, **options).fit(X, y)
     assert torch.allclose(graphed.weight, plain.weight, atol=1e-6) and torch.allclose(
         graphed.bias, plain.bias, atol=1e-6
     )
