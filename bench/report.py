@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Any
 
 import pandas as pd
@@ -11,8 +12,7 @@ from bench.cases import ImplSpec
 from bench.errors import InputError
 from bench.problems import Problem
 from bench.reference import Reference
-
-D2L_FAST_PATHS = ("manual-autograd", "manual-gradient")  # the same math as d2l-reference, minus its waste
+from impls import implementation_class
 
 
 def human_time(seconds: Any) -> str:
@@ -75,41 +75,41 @@ def findings(results: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _spec_key(label: str) -> tuple[str, tuple] | None:
-    """An implementation label as (name, options with nn-linear's default loader spelled out)."""
+def _pairing_keys(label: str) -> tuple[tuple | None, tuple | None]:
+    """(its own key when it is a tutorial-equivalent loop, the key of the tutorial it is a faster
+    form of), from what the implementation declares (`tutorial`, `speed_options`); a key is
+    (name, options that change the math). Labels from another harness version pair with nothing."""
     try:
         spec = ImplSpec.parse(label)
-    except InputError:  # a label from another version of the harness
-        return None
+    except InputError:
+        return None, None
+    cls = implementation_class(spec.name)
+    defaults = {f.name: f.default for f in fields(cls.Options)}
     options = dict(spec.options)
-    if spec.name == "nn-linear":
-        options.setdefault("loader", "dataloader")
-    return spec.name, tuple(sorted(options.items(), key=lambda item: item[0]))
-
-
-def _tutorial_key(key: tuple[str, tuple]) -> tuple[str, tuple] | None:
-    """The tutorial loop a fast path is measured against, or None when it is not a fast path."""
-    name, options = key
-    if name in D2L_FAST_PATHS:
-        return "d2l-reference", tuple((k, v) for k, v in options if k != "graph")
-    if name == "nn-linear" and dict(options).get("loader") == "tensor":
-        return name, tuple(sorted({**dict(options), "loader": "dataloader"}.items(), key=lambda item: item[0]))
-    return None
+    speed = {k: options.pop(k) for k in getattr(cls, "speed_options", ()) if k in options}
+    math = tuple(sorted(options.items(), key=lambda item: item[0]))
+    plain = all(value == defaults.get(k) for k, value in speed.items())
+    tutorial = getattr(cls, "tutorial", None)
+    own = (spec.name, math) if plain else None
+    faster_form_of = (tutorial, math) if tutorial is not None and (tutorial != spec.name or not plain) else None
+    return own, faster_form_of
 
 
 def tutorial_costs(results: pd.DataFrame) -> pd.DataFrame:
     """Each fast path beside its tutorial loop measured in the same run (same dataset, device and
     dtype): the speed-up, and what the tutorial's way costs per epoch (for nn-linear, the DataLoader)."""
     ok = results[(results["status"] == "ok") & results["time_median_s"].notna()]
-    keyed = {(_spec_key(r["impl"]), r["dataset"], r["device"], r["dtype"]): r for _, r in ok.iterrows()}
+    pairing = {label: _pairing_keys(label) for label in ok["impl"].unique()}
+    setting = ["dataset", "device", "dtype"]
+    plain = {(pairing[r["impl"]][0], *r[setting]): r for _, r in ok.iterrows() if pairing[r["impl"]][0] is not None}
     rows = []
-    for (key, dataset, device, dtype), fast in keyed.items():
-        tutorial = keyed.get((_tutorial_key(key), dataset, device, dtype)) if key is not None else None
+    for _, fast in ok.iterrows():
+        tutorial = plain.get((pairing[fast["impl"]][1], *fast[setting]))
         if tutorial is None:
             continue
         epochs = fast["epochs"] if not pd.isna(fast["epochs"]) else 1
         rows.append({
-            "dataset": dataset, "device": device, "dtype": dtype,
+            **fast[setting].to_dict(),
             "tutorial loop": tutorial["impl"], "fast path": fast["impl"],
             "tutorial": human_time(tutorial["time_median_s"]), "fast": human_time(fast["time_median_s"]),
             "speed-up": f"{tutorial['time_median_s'] / fast['time_median_s']:.3g}×",

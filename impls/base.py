@@ -10,6 +10,7 @@ import torch
 from torch.nn import functional
 
 from impls.cost import Cost, sgd_epochs
+from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
@@ -73,6 +74,24 @@ class IterativeImplementation(Implementation):
     iterative: ClassVar[bool] = True
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {"batch_size": (10, 100), "lr": (0.03,)}
     takes_optimizer: ClassVar[bool] = False  # the hand-written SGD loops ignore no option silently
+    # The tutorial loop this implementation is a faster form of (same math, same order, same
+    # parameters), and the options that change only its speed; the report sets them side by side.
+    tutorial: ClassVar[str | None] = None
+    speed_options: ClassVar[tuple[str, ...]] = ()
+
+    def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
+        if getattr(self.options, "graph", False) and torch.device(device).type != "cuda":
+            return f"{self.name}:graph=true replays a captured CUDA graph: CUDA only"
+        return super().unsupported_reason(device, dtype)
+
+    def epoch_runner(self, steps: Callable[[], None], X: torch.Tensor) -> Callable[[], None]:
+        """What runs one epoch: `steps` itself, or with `graph=true` their captured CUDA graph."""
+        if not getattr(self.options, "graph", False):
+            return steps
+        reason = self.unsupported_reason(X.device, X.dtype)
+        if reason is not None:
+            raise OptionError(reason)
+        return GraphedEpoch(steps, X.device)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -22,6 +22,7 @@ class ManualAutograd(IterativeImplementation):
     order and parameters (to rounding) as `d2l-reference`; `batch_size >= n` is gradient descent."""
 
     name = "manual-autograd"
+    tutorial = "d2l-reference"
     summary = "d2l from scratch: requires_grad leaf, loss.sum().backward(), param -= lr*grad/B (fast loop)"
 
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:

@@ -4,28 +4,12 @@ one captured CUDA graph per epoch instead of 3·n/B kernel launches from Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
-from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
-from impls.options import OptionError, TrainOptions
-
-
-@dataclass(frozen=True)
-class ManualGradientOptions(TrainOptions):
-    """`graph`: the first epoch runs as the plain loop, later ones replay it as one captured CUDA
-    graph (CUDA only): the same kernels in the same order, so the same parameters."""
-
-    graph: bool = False
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.graph, bool):
-            raise OptionError(f"manual-gradient: graph must be true or false, got {self.graph!r}")
+from impls.options import GraphedTrainOptions
 
 
 class ManualGradient(IterativeImplementation):
@@ -37,18 +21,13 @@ class ManualGradient(IterativeImplementation):
 
     name = "manual-gradient"
     summary = "d2l's analytic gradient formulas, in-place tensor ops into preallocated buffers, no autograd"
-    Options = ManualGradientOptions
+    Options = GraphedTrainOptions
+    tutorial = "d2l-reference"
+    speed_options = ("graph",)
     grid = {**IterativeImplementation.grid, "graph": (False, True)}
 
-    def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
-        if self.options.graph and torch.device(device).type != "cuda":
-            return "manual-gradient:graph=true replays a captured CUDA graph: CUDA only"
-        return super().unsupported_reason(device, dtype)
-
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        o: ManualGradientOptions = self.options
-        if o.graph and X.device.type != "cuda":
-            raise OptionError(self.unsupported_reason(X.device, X.dtype))
+        o: GraphedTrainOptions = self.options
         generator, theta = self.start_theta(X, y)
         data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)
         residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
@@ -62,7 +41,7 @@ class ManualGradient(IterativeImplementation):
                 torch.mm(A_batch.T, r, out=grad)
                 theta.sub_(grad, alpha=step)
 
-        run_epoch = GraphedEpoch(epoch_steps, X.device) if o.graph else epoch_steps
+        run_epoch = self.epoch_runner(epoch_steps, X)
         losses = []
         for epoch in range(1, o.epochs + 1):
             data.refill(generator)

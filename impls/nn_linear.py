@@ -11,10 +11,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
-from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.init import initial_parameters
-from impls.options import OptionError, TrainOptions
+from impls.options import GraphedTrainOptions, OptionError
 
 
 def optimizer_classes() -> dict[str, type[torch.optim.Optimizer]]:
@@ -43,7 +42,7 @@ LOADERS = ("dataloader", "tensor")
 
 
 @dataclass(frozen=True)
-class NNLinearOptions(TrainOptions):
+class NNLinearOptions(GraphedTrainOptions):
     """`loader`: `dataloader` (the tutorial's `TensorDataset` + `DataLoader(shuffle=True)`, which
     fetches and collates one row at a time) or `tensor` (one permutation per epoch, batches sliced
     from the tensors in memory: the same shuffled minibatch SGD without the per-row cost).
@@ -51,14 +50,11 @@ class NNLinearOptions(TrainOptions):
     as one captured CUDA graph — forward, backward and `optimizer.step()` of every batch."""
 
     loader: str = "dataloader"
-    graph: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.loader not in LOADERS:
             raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
-        if not isinstance(self.graph, bool):
-            raise OptionError(f"nn-linear: graph must be true or false, got {self.graph!r}")
         if self.graph and self.loader != "tensor":
             raise OptionError("nn-linear: graph=true needs loader=tensor (a DataLoader batches on the host)")
         if self.graph and self.optimizer.lower() == "lbfgs":
@@ -110,11 +106,8 @@ class NNLinear(IterativeImplementation):
     takes_optimizer = True
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
     default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
-
-    def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
-        if self.options.graph and torch.device(device).type != "cuda":
-            return "nn-linear:graph=true replays a captured CUDA graph: CUDA only"
-        return super().unsupported_reason(device, dtype)
+    tutorial = "nn-linear"  # with loader=dataloader and no graph it is the tutorial loop itself
+    speed_options = ("loader", "graph")
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
@@ -126,8 +119,6 @@ class NNLinear(IterativeImplementation):
     def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
-        if o.graph and X.device.type != "cuda":
-            raise OptionError(self.unsupported_reason(X.device, X.dtype))
         generator = torch.Generator().manual_seed(o.seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             torch.manual_seed(o.seed)
@@ -151,7 +142,7 @@ class NNLinear(IterativeImplementation):
             for X_batch, y_batch in loader if o.loader == "dataloader" else data.batches:
                 step(X_batch, y_batch)
 
-        run_epoch = GraphedEpoch(epoch_steps, X.device) if o.graph else epoch_steps
+        run_epoch = self.epoch_runner(epoch_steps, X)
         losses = []
         zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):

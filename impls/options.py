@@ -66,3 +66,16 @@ def build_options(options_type: type, values: dict[str, Any], owner: str) -> Any
     if unknown:
         raise OptionError(f"{owner}: unknown option {', '.join(unknown)} (accepted: {', '.join(known)})")
     return options_type(**values)
+
+
+@dataclass(frozen=True)
+class GraphedTrainOptions(TrainOptions):
+    """`graph` (CUDA only): the first epoch runs as the plain loop, later ones replay it as one
+    captured CUDA graph — the same kernels in the same order, so the same parameters."""
+
+    graph: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.graph, bool):
+            raise OptionError(f"graph must be true or false, got {self.graph!r}")

@@ -180,3 +180,15 @@ def test_roofline_chart_needs_the_peaks_and_timed_work(tmp_path):
     assert plots.roofline_chart(results.assign(work_flops=None), peaks, tmp_path / "none.png", "t") is None
     path = plots.roofline_chart(results, peaks, tmp_path / "roofline.png", "t")
     assert path is not None and path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_speed_variant_pairs_with_the_plain_tutorial_loop_not_with_its_own_options():
+    results = pd.DataFrame([
+        _row("nn-linear:loader=dataloader", 0.048), _row("nn-linear:loader=tensor,graph=true", 0.004),
+        _row("d2l-reference", 0.030), _row("manual-gradient:graph=true", 0.001),
+        _row("d2l-reference:lr=0.1", 0.030), _row("manual-autograd:lr=0.1", 0.010),  # other math: its own pair
+    ])  # fmt: skip
+    pairs = set(zip(tutorial_costs(results)["tutorial loop"], tutorial_costs(results)["fast path"], strict=True))
+    assert pairs == {("nn-linear:loader=dataloader", "nn-linear:loader=tensor,graph=true"),
+                     ("d2l-reference", "manual-gradient:graph=true"),
+                     ("d2l-reference:lr=0.1", "manual-autograd:lr=0.1")}  # fmt: skip

@@ -7,7 +7,8 @@ import impls
 from bench.checks import judge
 from bench.reference import reference_solution
 from impls import OptionError, UnknownImplementation
-from impls.batching import ShuffleBuffer, epoch_batches
+from impls.batching import ShuffleBuffer
+from impls.d2l_reference import data_iter
 from impls.nn_linear import graph_safe_args
 
 ALL = ["manual-autograd", "nn-linear", "normal-equation", "sklearn", "manual-gradient", "d2l-reference"]
@@ -151,17 +152,18 @@ def test_auto_takes_the_fast_path_on_well_conditioned_data_and_says_when_it_does
 
 
 @pytest.mark.parametrize("ones_column", [True, False])
-def test_shuffle_buffer_serves_epoch_batches_order_from_fixed_addresses(ones_column):
+def test_shuffle_buffer_serves_the_tutorials_order_from_fixed_addresses(ones_column):
     X, y = torch.randn(25, 3), torch.randn(25, 2)
     buffer = ShuffleBuffer(X, y, 10, ones_column)
     addresses = [A.data_ptr() for A, _ in buffer.batches]
     g_buffer, g_reference = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     for _ in range(3):
         buffer.refill(g_buffer)
-        expected = list(epoch_batches(X, y, 10, g_reference, ones_column=ones_column))
+        expected = list(data_iter(10, X, y, g_reference))  # d2l's own batches
         assert [A.shape[0] for A, _ in buffer.batches] == [10, 10, 5]
-        for (A, t), (A_ref, t_ref) in zip(buffer.batches, expected, strict=True):
-            assert torch.equal(A, A_ref) and torch.equal(t, t_ref)
+        for (A, t), (X_ref, t_ref) in zip(buffer.batches, expected, strict=True):
+            assert torch.equal(A[:, :3], X_ref) and torch.equal(t, t_ref)
+            assert not ones_column or bool((A[:, 3] == 1).all())
     assert [A.data_ptr() for A, _ in buffer.batches] == addresses
 
 
