@@ -13,7 +13,8 @@ from impls.options import ClosedFormOptions, OptionError
 
 SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
 AUTO_MAX_COND = 1e3  # auto takes the Cholesky fast path while cond(centred, scaled Gram) ≤ this: ≤ 3 digits lost
-GRAM_BLOCK_BYTES = 2 * 2**20  # a block stays in L2 for the products after the first (16 MiB: ~7% slower)
+GRAM_BLOCK_BYTES = 2 * 2**20  # CPU: a block stays in L2 for the products after the first (16 MiB: ~7% slower)
+GPU_GRAM_BLOCK_BYTES = 256 * 2**20  # CUDA: no cache to aim at, and every product is a launch; few, large blocks
 MAX_OFFSET = 1.0  # centre algebraically while every column's mean² ≤ this × its variance
 SCALINGS = ("center", "none")
 ACCUMULATE = ("input", "float64")
@@ -73,6 +74,14 @@ def rank_cutoff(s: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return s.max() * max(shape) * torch.finfo(s.dtype).eps
 
 
+def block_rows(n: int, width: int, itemsize: int, device_type: str) -> int:
+    """Rows per block of a blocked pass over an n × width matrix: blocks that fit the CPU's L2, so
+    the products after the first read them from cache; on a GPU blocks of GPU_GRAM_BLOCK_BYTES,
+    where 2 MiB blocks would make 1e6 × 100 float64 ~1,100 launches of tiny products."""
+    block_bytes = GPU_GRAM_BLOCK_BYTES if device_type == "cuda" else GRAM_BLOCK_BYTES
+    return max(1, min(n, max(256, block_bytes // (width * itemsize))))
+
+
 def centred_gram(
     X: torch.Tensor, y: torch.Tensor, x_mean: torch.Tensor, y_mean: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,8 +89,8 @@ def centred_gram(
     in cache and multiplied there, so X is read once and never copied whole."""
     n, d = X.shape
     k = y.shape[1]
-    rows = max(256, GRAM_BLOCK_BYTES // ((d + k) * X.element_size()))
-    buffer = torch.empty(min(rows, n), d + k, dtype=X.dtype, device=X.device)
+    rows = block_rows(n, d + k, X.element_size(), X.device.type)
+    buffer = torch.empty(rows, d + k, dtype=X.dtype, device=X.device)
     M = torch.zeros(d + k, d + k, dtype=X.dtype, device=X.device)
     for start in range(0, n, rows):
         block = buffer[: min(rows, n - start)]
@@ -95,8 +104,8 @@ def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """XᵀX, Xᵀy, Xᵀ1 and yᵀ1 in one blocked pass over X, without copying it: each block is read
     from memory by the first product and from cache by the other two."""
     n, d = X.shape
-    rows = max(256, GRAM_BLOCK_BYTES // (d * X.element_size()))
-    ones = torch.ones(min(rows, n), dtype=X.dtype, device=X.device)
+    rows = block_rows(n, d, X.element_size(), X.device.type)
+    ones = torch.ones(rows, dtype=X.dtype, device=X.device)
     XtX = torch.zeros(d, d, dtype=X.dtype, device=X.device)
     Xty = torch.zeros(d, y.shape[1], dtype=X.dtype, device=X.device)
     x_sum = torch.zeros(d, dtype=X.dtype, device=X.device)
@@ -194,7 +203,7 @@ class NormalEquation(Implementation):
             fast = solve_auto(X, y, o.fit_intercept, notes)
             if fast is not None:
                 coef, (x_mean, y_mean) = fast
-                bias = y_mean - x_mean @ coef if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype)
+                bias = y_mean - x_mean @ coef if o.fit_intercept else y.new_zeros(y.shape[1])
                 return LinearFit(coef.T.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
         d = X.shape[1]
         if o.scaling == "none":

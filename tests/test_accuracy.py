@@ -11,6 +11,7 @@ from bench.cases import ImplSpec
 from bench.certified import lre
 from bench.cli import main
 from bench.conditioning import conditioned, sweep
+from impls import normal_equation
 
 QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0", "--no-plots", "--device", "cpu"]
 
@@ -122,3 +123,30 @@ def test_conditioning_sweep_loses_digits_and_cholesky_loses_twice_as_fast():
     frame = sweep(specs, [torch.float64], [1.0, 1e6], n=200, d=5).set_index(["impl", "cond"])["digits"]
     assert frame[("normal-equation", 1.0)] > 13 and 8 < frame[("normal-equation", 1e6)] < 12.5
     assert frame[("normal-equation:solver=cholesky,scaling=none", 1e6)] < 6
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4], ids=["small-means", "large-means"])
+def test_blocked_gram_pass_equals_the_plain_products_across_blocks(monkeypatch, offset):
+    """The auto solver's pass over X in blocks (several blocks and a short last one here) gives
+    the products of X as a whole, in both the algebraic and the exactly centring branch."""
+    monkeypatch.setattr(normal_equation, "GRAM_BLOCK_BYTES", 256 * 4 * 8)  # 256 rows of 4 float64
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(1000, 4, generator=g, dtype=torch.float64) + offset
+    y = torch.randn(1000, 2, generator=g, dtype=torch.float64)
+    XtX, Xty, x_sum, y_sum = normal_equation.gram_and_sums(X, y)
+    torch.testing.assert_close(XtX, X.T @ X)
+    torch.testing.assert_close(Xty, X.T @ y)
+    torch.testing.assert_close(x_sum, X.sum(0))
+    torch.testing.assert_close(y_sum, y.sum(0))
+    G, b, _, _ = normal_equation.centred_products(X, y)
+    Xc, yc = X - X.mean(0), y - y.mean(0)
+    torch.testing.assert_close(G, Xc.T @ Xc, rtol=1e-9, atol=1e-9 * float((Xc.T @ Xc).abs().max()))
+    torch.testing.assert_close(b, Xc.T @ yc, rtol=1e-9, atol=1e-9 * float((Xc.T @ yc).abs().max()))
+
+
+def test_blocks_fit_the_cpu_cache_and_are_large_on_a_gpu():
+    rows = normal_equation.block_rows
+    assert rows(1_000_000, 100, 8, "cpu") * 100 * 8 <= normal_equation.GRAM_BLOCK_BYTES
+    assert rows(1_000_000, 100, 8, "cuda") == normal_equation.GPU_GRAM_BLOCK_BYTES // 800  # 4 blocks, not 382
+    assert rows(100, 100, 8, "cpu") == 100  # never more rows than there are
+    assert rows(1, 10**9, 8, "cpu") == 1
