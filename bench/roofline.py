@@ -15,16 +15,18 @@ from bench.machine import cpu_model
 from bench.timing import synchronize
 from impls.cost import Cost
 
-BANDWIDTH_BYTES = 256 * 2**20
-GEMM_SIZE = 1536
+# Probe sizes per device type: each probe must run long against the clock's and the launch's
+# overhead (a 1536² GEMM is ~0.1 ms on an H100, so a GPU gets larger ones).
+BANDWIDTH_BYTES = {"cpu": 256 * 2**20, "cuda": 2 * 2**30}
+GEMM_SIZE = {"cpu": 1536, "cuda": 8192}
 
 
 @dataclass(frozen=True)
 class Peaks:
     device: str
     dtype: str
-    bandwidth_bytes_s: float  # reading a 256 MiB tensor (sum), best of 5
-    gemm_flops_s: float  # 1536² matmul, best of 5
+    bandwidth_bytes_s: float  # reading a BANDWIDTH_BYTES tensor (sum), best of 5
+    gemm_flops_s: float  # GEMM_SIZE² matmul, best of 5
     threads: int
 
     def bound_s(self, cost: Cost) -> float:
@@ -44,12 +46,14 @@ def _best(fn, device: str, repeats: int = 5) -> float:
 
 
 def probe(device: str, dtype: torch.dtype) -> Peaks:
+    kind = torch.device(device).type
     itemsize = torch.empty(0, dtype=dtype).element_size()
-    buffer = torch.ones(BANDWIDTH_BYTES // itemsize, dtype=dtype, device=device)
-    bandwidth = BANDWIDTH_BYTES / _best(buffer.sum, device)
+    buffer = torch.ones(BANDWIDTH_BYTES[kind] // itemsize, dtype=dtype, device=device)
+    bandwidth = BANDWIDTH_BYTES[kind] / _best(buffer.sum, device)
     del buffer
-    a = torch.randn(GEMM_SIZE, GEMM_SIZE, dtype=dtype, device=device)
-    flops = 2.0 * GEMM_SIZE**3 / _best(lambda: a @ a, device)
+    size = GEMM_SIZE[kind]
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    flops = 2.0 * size**3 / _best(lambda: a @ a, device)
     return Peaks(device, str(dtype).removeprefix("torch."), bandwidth, flops, torch.get_num_threads())
 
 
