@@ -103,7 +103,7 @@ def cuda_event_seconds(fn: Callable[[], object], device: torch.device | str, rou
         fn()
         end.record(stream)
         end.synchronize()
-        samples.append(start.elapsed_time(end) / 1e3)  # milliseconds
+        samples.append(start.elapsed_time(end) / 1e3)  # elapsed_time is in milliseconds
     return tuple(samples)
 
 

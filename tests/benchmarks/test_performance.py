@@ -24,8 +24,8 @@ from bench import problems
 from bench.cases import Case, ImplSpec
 from bench.reference import reference_solution
 from bench.roofline import peaks
-from bench.runner import PreparedCase, conclude, prepare
-from bench.timing import timed_call
+from bench.runner import PreparedCase, conclude, prepare, roofline_figures
+from bench.timing import Timing, timed_call
 
 SGD_EPOCH = {  # spec: the tutorial loop it is measured against
     "d2l-reference": None,
@@ -58,6 +58,8 @@ def problem(name: str):
 
 
 def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dict, dtype: torch.dtype, device="cpu"):
+    """Time one case, assert it recovers its parameters, and record what `linreg-bench run` would
+    (roofline figures, the speed-up over its baseline) in `extra_info`."""
     p, reference = problem(dataset)
     prepared: PreparedCase = prepare(p, Case(ImplSpec.parse(spec), device, dtype), overrides=overrides)
     if prepared.skip_reason is not None:
@@ -69,16 +71,18 @@ def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dic
     assert outcome.row["status"] == "ok", f"{spec}: {outcome.row['status']}: {outcome.row['reason']}"
     benchmark.extra_info.update(impl=spec, status=outcome.row["status"], digits_ref=outcome.row.get("digits_ref"))
     if benchmark.stats is not None:  # timed (not under plain `pytest`)
+        timing = Timing(tuple(benchmark.stats.stats.data), torch.get_num_threads())
+        benchmark.extra_info.update(roofline_figures(prepared, p, timing, peaks(device, dtype)))  # as `run` reports
         _medians[spec, device] = benchmark.stats.stats.median
         if (baseline, device) in _medians:
             benchmark.extra_info.update(baseline=baseline, speedup=_medians[baseline, device] / _medians[spec, device])
-    return p, prepared, fit
+    return fit
 
 
 @pytest.mark.parametrize("spec", list(SGD_EPOCH))
 def test_sgd_epochs(benchmark, spec: str) -> None:
     benchmark.group = "SGD, 3 epochs: d2l (n=1000, d=2, batch 10, lr 0.03), cpu float32"
-    _, _, fit = run(benchmark, "d2l", spec, SGD_EPOCH[spec], {}, torch.float32)
+    fit = run(benchmark, "d2l", spec, SGD_EPOCH[spec], {}, torch.float32)
     theta = torch.cat([fit.weight.ravel(), fit.bias])
     tutorial = SGD_EPOCH[spec]
     if tutorial is not None and spec.startswith("manual"):  # same shuffling order: same parameters
@@ -105,10 +109,7 @@ def test_closed_form_large_cuda(benchmark, request, dtype: torch.dtype) -> None:
     if not request.config.getoption("--run-large"):
         pytest.skip("the 1,000,000 x 100 closed form runs only with --run-large")
     benchmark.group = "closed form on CUDA: synthetic-large (n=1,000,000, d=100)"
-    p, prepared, _ = run(benchmark, "synthetic-large", "normal-equation", None, {}, dtype, device="cuda")
-    if benchmark.stats is not None:
-        bound = peaks("cuda", dtype).bound_s(prepared.impl.cost(p.n, p.d, p.k, prepared.X.element_size()))
-        benchmark.extra_info.update(bound_s=bound, time_vs_bound=benchmark.stats.stats.median / bound)
+    run(benchmark, "synthetic-large", "normal-equation", None, {}, dtype, device="cuda")
 
 
 @pytest.mark.large
@@ -117,7 +118,7 @@ def test_closed_form_large(benchmark, request, spec: str) -> None:
     if not request.config.getoption("--run-large"):
         pytest.skip("the 1,000,000 x 100 closed form runs only with --run-large")
     benchmark.group = "closed form: synthetic-large (n=1,000,000, d=100), cpu float64"
-    p, prepared, fit = run(benchmark, "synthetic-large", spec, CLOSED_FORM[spec], {}, torch.float64)
+    fit = run(benchmark, "synthetic-large", spec, CLOSED_FORM[spec], {}, torch.float64)
     theta = torch.cat([fit.weight.ravel(), fit.bias])
     if CLOSED_FORM[spec] in _fits:
         other = _fits[CLOSED_FORM[spec]]
@@ -125,7 +126,3 @@ def test_closed_form_large(benchmark, request, spec: str) -> None:
         benchmark.extra_info["max_rel_diff_vs_sklearn"] = agreement
         assert agreement <= 1e-10, f"{spec} differs from scikit-learn by {agreement:.2g}"
     _fits[spec] = theta
-    cost = prepared.impl.cost(p.n, p.d, p.k, 8)
-    if cost is not None and benchmark.stats is not None:
-        bound = peaks("cpu", torch.float64).bound_s(cost)
-        benchmark.extra_info.update(bound_s=bound, time_vs_bound=benchmark.stats.stats.median / bound)
