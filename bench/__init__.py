@@ -1,4 +1,5 @@
-"""The harness: problems, timing, checks, runner, reports and the `linreg-bench` command.
+"""The harness around `impls`: problems → harness (cases, timing) → judge → results → reports,
+with regression tracking, studies and the `linreg-bench` CLI on top (docs/architecture.md).
 
 It reaches implementations only through the `impls` registry.
 """

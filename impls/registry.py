@@ -12,11 +12,11 @@ from impls.manual_gradient import ManualGradient
 from impls.nn_linear import NNLinear
 from impls.normal_equation import NormalEquation
 from impls.options import OptionError
-from impls.scikit_learn import Sklearn
+from impls.sklearn_baseline import SklearnBaseline
 
 ENTRY_POINT_GROUP = "linreg_bench.impls"
 BUILTIN: tuple[type[Implementation], ...] = (
-    ManualAutograd, NNLinear, NormalEquation, Sklearn, ManualGradient, D2LReference,
+    ManualAutograd, NNLinear, NormalEquation, SklearnBaseline, ManualGradient, D2LReference,
 )  # fmt: skip
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import problems
-from bench.timing import TimingConfig
+from bench.harness.timing import TimingConfig
+from bench.problems import catalogue as problems
 
 FAST_TIMING = TimingConfig(warmup=0, min_rounds=1, max_rounds=1, min_time=0.0)
 
@@ -46,6 +46,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """The same machine and software record as `linreg-bench run` (torch, BLAS, threads, CUDA)."""
-    from bench.machine import machine_info as harness_machine_info
+    from bench.harness.machine import machine_info as harness_machine_info
 
     machine_info["linreg_bench"] = harness_machine_info()

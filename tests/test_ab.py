@@ -4,12 +4,12 @@ import subprocess
 
 import pytest
 
-from bench import ab_worker
-from bench.ab import ABPlan, exported, run_ab
 from bench.cli import main
-from bench.compare import compare
 from bench.errors import InputError
-from bench.machine import PROJECT_ROOT
+from bench.harness.machine import PROJECT_ROOT
+from bench.regression import ab_worker
+from bench.regression.ab import ABPlan, exported, run_ab
+from bench.regression.compare import compare
 
 TINY = [{"dataset": "crop-yields-5", "impl": "normal-equation", "device": "cpu", "dtype": "float64"}]
 
@@ -43,8 +43,31 @@ def test_export_of_a_revision_leaves_the_checkout_alone():
     if subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
         pytest.skip("not a git checkout")
     with exported("HEAD") as root:
-        assert (root / "bench" / "ab_worker.py").is_file() and (root / "impls").is_dir()
+        assert (root / "bench" / "__init__.py").is_file() and (root / "impls" / "__init__.py").is_file()
     assert not root.exists()
+
+
+def _last_flat_layout_commit() -> str | None:
+    """The newest commit whose bench/ was one flat folder (before the sub-packages)."""
+    git = ["git", "-C", str(PROJECT_ROOT)]
+    found = subprocess.run([*git, "rev-list", "-1", "HEAD", "--", "bench/runner.py"], capture_output=True, text=True)
+    if found.returncode or not found.stdout.strip():
+        return None
+    commit = found.stdout.strip()
+    flat = subprocess.run([*git, "cat-file", "-e", f"{commit}:bench/runner.py"], capture_output=True)
+    return commit if flat.returncode == 0 else f"{commit}~1"  # that commit moved it: its parent is flat
+
+
+def test_the_worker_drives_a_revision_from_before_the_sub_packages():
+    revision = _last_flat_layout_commit()
+    if revision is None:
+        pytest.skip("no git history with the flat bench/ layout (a shallow clone?)")
+    plan = ABPlan(TINY, rounds=6, min_sample_time=0.002)
+    with exported(revision) as old_root:
+        assert (old_root / "bench" / "runner.py").is_file()
+        base, new = run_ab(old_root, PROJECT_ROOT, plan, ("flat", "sub-packages"))
+    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 6
+    assert base.frame.loc[0, "time_median_s"] > 0 and new.frame.loc[0, "time_median_s"] > 0
 
 
 def test_bad_revision_and_too_few_rounds_exit_2(capsys):

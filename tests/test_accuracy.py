@@ -6,11 +6,11 @@ import pytest
 import torch
 
 import impls
-from bench import problems
-from bench.cases import ImplSpec
-from bench.certified import lre
 from bench.cli import main
-from bench.conditioning import conditioned, sweep
+from bench.harness.cases import ImplSpec
+from bench.judge.digits import lre
+from bench.problems import catalogue as problems
+from bench.studies.conditioning import conditioned, sweep
 from impls import normal_equation
 
 QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0", "--no-plots", "--device", "cpu"]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.checks import judge, optimum_tolerance, truth_tolerance
-from bench.problems import synthetic
-from bench.reference import reference_solution
+from bench.judge.checks import judge, optimum_tolerance, truth_tolerance
+from bench.judge.reference import reference_solution
+from bench.problems.catalogue import synthetic
 from impls import LinearFit
 
 

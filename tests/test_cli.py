@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
-from bench import plots
 from bench.cli import main
-from bench.problems import CROP_NEW_INPUT, crop_yields
-from bench.reference import reference_solution
-from bench.report import tutorial_costs
-from bench.schema import CURVE_COLUMNS, RESULT_COLUMNS
+from bench.judge.reference import reference_solution
+from bench.problems.catalogue import CROP_NEW_INPUT, crop_yields
+from bench.reports import run_plots as plots
+from bench.reports.run_report import tutorial_costs
+from bench.results.schema import CURVE_COLUMNS, RESULT_COLUMNS
 
 QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0"]
 

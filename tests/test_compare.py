@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.compare import CompareConfig, compare, compare_samples, machine_differences
 from bench.errors import InputError
-from bench.schema import results_frame
-from bench.sources import LoadedResults, load_results
+from bench.regression.compare import CompareConfig, compare, compare_samples, machine_differences
+from bench.results.readers import LoadedResults, load_results
+from bench.results.schema import results_frame
 
 RNG = np.random.default_rng(42)
 

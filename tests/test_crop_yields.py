@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import impls
-from bench.cases import ImplSpec, plan
-from bench.runner import run
+from bench.harness.cases import ImplSpec, plan
+from bench.harness.runner import run
 from tests.conftest import FAST_TIMING
 
 

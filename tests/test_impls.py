@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import impls
-from bench.checks import judge
-from bench.reference import reference_solution
+from bench.judge.checks import judge
+from bench.judge.reference import reference_solution
 from impls import OptionError, UnknownImplementation
 from impls.batching import ShuffleBuffer
 from impls.d2l_reference import data_iter

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from bench import problems
 from bench.errors import InputError
+from bench.problems import catalogue as problems
 
 
 def test_tutorial_problems_have_the_tutorials_data():

@@ -8,9 +8,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.cases import ImplSpec, plan
-from bench.problems import Problem
-from bench.runner import run
+from bench.harness.cases import ImplSpec, plan
+from bench.harness.runner import run
+from bench.problems.catalogue import Problem
 from tests.conftest import FAST_TIMING
 
 SPECS = [

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.store import RunFolder
+from bench.results.store import RunFolder
 
 ARGS = ["run", "--dataset", "crop-yields", "--device", "cpu", "--dtype", "float64", "--no-plots",
         "--rounds", "3", "--min-time", "0", "--warmup", "0"]  # fmt: skip
@@ -60,7 +60,7 @@ def test_resume_needs_a_run_folder(tmp_path, capsys):
 def test_two_runs_cannot_write_one_folder_at_once(tmp_path, capsys):
     with RunFolder(tmp_path).locked():
         assert main([*ARGS, "--impl", "sklearn", "--out", str(tmp_path)]) == 2
-    assert "another linreg-bench run is writing to this folder" in capsys.readouterr().err
+    assert "another linreg-bench command is writing to this folder" in capsys.readouterr().err
     assert main([*ARGS, "--impl", "sklearn", "--out", str(tmp_path)]) == 0  # free again afterwards
 
 
@@ -68,5 +68,5 @@ def test_lock_is_per_folder(tmp_path):
     with RunFolder(tmp_path / "a").locked(), RunFolder(tmp_path / "b").locked():
         pass
     first, second = RunFolder(tmp_path / "a"), RunFolder(tmp_path / "a")
-    with pytest.raises(Exception, match="another linreg-bench run"), first.locked(), second.locked():
+    with pytest.raises(Exception, match="another linreg-bench command"), first.locked(), second.locked():
         pass

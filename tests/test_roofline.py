@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from bench import roofline
+from bench.harness import roofline
 from impls.cost import Cost
 
 

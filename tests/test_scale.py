@@ -3,9 +3,9 @@
 import pandas as pd
 import torch
 
-from bench.cases import ImplSpec
 from bench.cli import main
-from bench.scale import exponents, fastest, sizes, study
+from bench.harness.cases import ImplSpec
+from bench.studies.scaling import exponents, fastest, sizes, study
 
 
 def test_exponents_and_fastest_come_from_the_table():

@@ -7,7 +7,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from bench.sklearn import LinearRegressor
+from bench.estimator import LinearRegressor
 
 # Every check passes for every implementation; the only skips are scikit-learn's own array-API checks,
 # which it runs only when SCIPY_ARRAY_API=1 is set (torch tensors are not array-API inputs here).

@@ -7,16 +7,8 @@ import torch
 import impls
 from bench.cli import main
 from bench.errors import InputError
-from bench.streaming import (
-    Moments,
-    csv_chunks,
-    parquet_chunks,
-    solve,
-    stream_fit,
-    stream_sgd,
-    synthetic_chunks,
-    write_parquet,
-)
+from bench.problems.chunks import csv_chunks, parquet_chunks, synthetic_chunks, write_parquet
+from bench.studies.streaming import Moments, solve, stream_fit, stream_sgd
 
 
 @pytest.mark.parametrize("chunk_rows", [1_000, 7_777, 50_000])

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import impls
-from bench import problems
 from bench.cli import main
-from bench.reference import reference_solution
-from bench.sweep import Cell, SweepConfig, best_lr, run_cell, standardizer, unstandardize
+from bench.judge.reference import reference_solution
+from bench.problems import catalogue as problems
+from bench.studies.optimizer_sweep import Cell, SweepConfig, best_lr, run_cell, standardizer, unstandardize
 
 
 @pytest.fixture(scope="module")

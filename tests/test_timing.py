@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from bench import timing
-from bench.cases import ImplSpec, plan
-from bench.problems import d2l
-from bench.runner import run
-from bench.timing import TimingConfig, measure, timed_call
+from bench.harness import clocks, timing
+from bench.harness.cases import ImplSpec, plan
+from bench.harness.runner import run
+from bench.harness.timing import TimingConfig, measure, timed_call
+from bench.problems.catalogue import d2l
 
 
 def test_measure_keeps_every_round_and_warms_up_first():
@@ -77,23 +77,23 @@ def test_cuda_events_bracket_each_call_and_are_waited_for(monkeypatch):
     FakeEvent.log = []
     monkeypatch.setattr(torch.cuda, "Event", FakeEvent)
     monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: None)
-    samples = timing.cuda_event_seconds(lambda: FakeEvent.log.append("fit"), "cuda", 2)
+    samples = clocks.cuda_event_seconds(lambda: FakeEvent.log.append("fit"), "cuda", 2)
     assert samples == (0.0025, 0.0025)  # elapsed_time is in milliseconds
     assert FakeEvent.log == ["record", "fit", "record", "sync"] * 2
 
 
 def test_events_longer_than_the_wall_clock_mean_a_missing_synchronisation():
-    assert timing.clock_disagreement(wall_median=0.010, event_median=0.009) is None
-    assert timing.clock_disagreement(wall_median=0.010, event_median=0.0105) is None  # timer noise
-    message = timing.clock_disagreement(wall_median=0.001, event_median=0.010)
+    assert clocks.clock_disagreement(wall_median=0.010, event_median=0.009) is None
+    assert clocks.clock_disagreement(wall_median=0.010, event_median=0.0105) is None  # timer noise
+    message = clocks.clock_disagreement(wall_median=0.001, event_median=0.010)
     assert message is not None and "misses device work" in message
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: CUDA events against the wall clock")
 def test_cuda_event_and_synchronised_wall_clock_agree_on_a_real_fit():
-    from bench.problems import synthetic
+    from bench.problems.catalogue import synthetic
 
     outcome = run(synthetic(n=200_000, d=100), plan([ImplSpec("normal-equation")], ["cuda"], [torch.float32]),
                   TimingConfig(1, 10, 10, 0.0))[0]  # fmt: skip
     assert outcome.row["status"] == "ok", outcome.row["reason"]
-    assert 0.3 < outcome.row["event_vs_wall"] <= timing.CLOCK_SLACK, outcome.row
+    assert 0.3 < outcome.row["event_vs_wall"] <= clocks.CLOCK_SLACK, outcome.row

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 import impls
-from bench import problems
-from bench.cases import Case, ImplSpec, plan
-from bench.reference import reference_solution
-from bench.runner import run, run_case
+from bench.harness.cases import Case, ImplSpec, plan
+from bench.harness.runner import run, run_case
+from bench.judge.reference import reference_solution
+from bench.problems import catalogue as problems
 from impls import InvalidInput, registry, validate
 from tests.conftest import FAST_TIMING
 

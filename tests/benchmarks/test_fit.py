@@ -13,11 +13,11 @@ import pytest
 import torch
 
 import impls
-from bench import problems
-from bench.cases import Case, ImplSpec, dtype_name
-from bench.reference import Reference, reference_solution
-from bench.runner import conclude, prepare
-from bench.timing import timed_call
+from bench.harness.cases import Case, ImplSpec, dtype_name
+from bench.harness.runner import conclude, prepare
+from bench.harness.timing import timed_call
+from bench.judge.reference import Reference, reference_solution
+from bench.problems import catalogue as problems
 
 TUTORIALS = ["d2l", "univariate", "crop-yields", "crop-yields-5"]
 SYNTHETIC = ["synthetic-small", "synthetic-medium", "synthetic-large"]

@@ -20,12 +20,12 @@ from functools import cache
 import pytest
 import torch
 
-from bench import problems
-from bench.cases import Case, ImplSpec
-from bench.reference import reference_solution
-from bench.roofline import peaks
-from bench.runner import PreparedCase, conclude, prepare, roofline_figures
-from bench.timing import Timing, timed_call
+from bench.harness.cases import Case, ImplSpec
+from bench.harness.roofline import peaks, roofline_figures
+from bench.harness.runner import PreparedCase, conclude, prepare
+from bench.harness.timing import Timing, timed_call
+from bench.judge.reference import reference_solution
+from bench.problems import catalogue as problems
 
 SGD_EPOCH = {  # spec: the tutorial loop it is measured against
     "d2l-reference": None,
@@ -72,7 +72,9 @@ def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dic
     benchmark.extra_info.update(impl=spec, status=outcome.row["status"], digits_ref=outcome.row.get("digits_ref"))
     if benchmark.stats is not None:  # timed (not under plain `pytest`)
         timing = Timing(tuple(benchmark.stats.stats.data), torch.get_num_threads())
-        benchmark.extra_info.update(roofline_figures(prepared, p, timing, peaks(device, dtype)))  # as `run` reports
+        benchmark.extra_info.update(  # as `run` reports
+            roofline_figures(prepared.impl, dtype, p.n, p.d, p.k, timing.median, peaks(device, dtype))
+        )
         _medians[spec, device] = benchmark.stats.stats.median
         if (baseline, device) in _medians:
             benchmark.extra_info.update(baseline=baseline, speedup=_medians[baseline, device] / _medians[spec, device])

@@ -6,7 +6,9 @@ linear in n) with the same peak memory, `extra_info["peak_rss_mb"]`, bounded by 
 
 import pytest
 
-from bench.streaming import parquet_chunks, peak_rss_bytes, stream_fit, synthetic_chunks, write_parquet
+from bench.harness.memory import PeakMemory
+from bench.problems.chunks import parquet_chunks, synthetic_chunks, write_parquet
+from bench.studies.streaming import stream_fit
 
 
 @pytest.mark.parametrize("n", [1_000_000, pytest.param(100_000_000, marks=pytest.mark.large)])
@@ -19,8 +21,9 @@ def test_stream_fit(benchmark, request, n):
         chunks, _, _ = synthetic_chunks(n, 10, chunk_rows=1_000_000)
         return stream_fit(chunks)
 
-    _, info, _ = benchmark.pedantic(fit, rounds=3 if n <= 1_000_000 else 1, iterations=1)
-    benchmark.extra_info.update(n=n, peak_rss_mb=peak_rss_bytes() / 2**20, rank=info["rank"])
+    with PeakMemory() as peak:
+        _, info, _ = benchmark.pedantic(fit, rounds=3 if n <= 1_000_000 else 1, iterations=1)
+    benchmark.extra_info.update(n=n, peak_rss_mb=peak.bytes / 2**20, rank=info["rank"])
     assert info["n"] == n and info["rank"] == 10
 
 
@@ -30,6 +33,9 @@ def test_stream_fit_from_parquet(benchmark, tmp_path):
     path = tmp_path / "stream.parquet"
     write_parquet(synthetic_chunks(1_000_000, 10, chunk_rows=250_000)[0], path)
     benchmark.group = "streaming closed form, d = 10, chunks of 1,000,000 rows"
-    _, info, _ = benchmark.pedantic(lambda: stream_fit(parquet_chunks(path, ["y"], 1_000_000)), rounds=3, iterations=1)
-    benchmark.extra_info.update(n=info["n"], peak_rss_mb=peak_rss_bytes() / 2**20, source="parquet")
+    with PeakMemory() as peak:
+        _, info, _ = benchmark.pedantic(
+            lambda: stream_fit(parquet_chunks(path, ["y"], 1_000_000)), rounds=3, iterations=1
+        )
+    benchmark.extra_info.update(n=info["n"], peak_rss_mb=peak.bytes / 2**20, source="parquet")
     assert info["n"] == 1_000_000 and info["rank"] == 10

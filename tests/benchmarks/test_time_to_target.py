@@ -13,9 +13,9 @@ from functools import cache
 
 import pytest
 
-from bench import problems
-from bench.reference import reference_solution
-from bench.sweep import Cell, SweepConfig, run_cell
+from bench.judge.reference import reference_solution
+from bench.problems import catalogue as problems
+from bench.studies.optimizer_sweep import Cell, SweepConfig, run_cell
 
 TUNED_LR = {
     "manual-autograd": 1.0, "sgd": 0.316, "sgd-momentum": 0.01, "nesterov": 0.316, "adam": 0.316,

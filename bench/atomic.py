@@ -1,0 +1,41 @@
+"""The project's one way of writing a file: to a temporary name beside it, then an atomic rename,
+so a crash or Ctrl-C never leaves half a file (results, models, plots, caches, Parquet)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it only once the writer has finished."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], Any]) -> None:
+    """`write(temporary_path)` produces the file; it appears at `path` whole or not at all."""
+    with atomic_path(path) as temp:
+        write(temp)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    write_atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,96 @@
+"""`linreg-bench compare` and `linreg-bench ab`: timings side by side, and the regression gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import impls
+from bench import problems
+from bench.errors import InputError
+from bench.harness.cases import DEVICES, DTYPES, ImplSpec, default_specs
+from bench.harness.machine import PROJECT_ROOT
+from bench.regression.ab import ABPlan, default_base, exported, resolve_commit, run_ab
+from bench.regression.compare import CompareConfig, compare, machine_differences
+from bench.reports.comparison_report import comparison_markdown
+from bench.results.readers import LoadedResults, load_results
+from bench.results.store import RunFolder
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
+    compare_cmd.add_argument("base", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
+    compare_cmd.add_argument("new", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
+    add_gate_arguments(compare_cmd)
+    compare_cmd.set_defaults(handler=command_compare)
+
+    ab = commands.add_parser("ab", help="benchmark two git revisions side by side, rounds interleaved, and compare")
+    ab.add_argument("--base", help="base revision (default: merge base with main; HEAD~1 on main)")
+    ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
+    ab.add_argument("--impl", action="append", default=[], metavar="NAME[:key=value,...]", help="default all")
+    ab.add_argument("--device", choices=DEVICES, default="cpu")
+    ab.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default float32")
+    ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
+    ab.add_argument(
+        "--inject-slowdown",
+        action="append",
+        default=[],
+        metavar="IMPL=FACTOR",
+        help="stretch IMPL's fits on the new side by FACTOR: checks that the gate catches it",
+    )
+    add_gate_arguments(ab)
+    ab.set_defaults(handler=command_ab)
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a significant slowdown")
+    parser.add_argument("--min-factor", type=float, default=1.10, help="smallest slowdown that fails (1.10)")
+    parser.add_argument("--alpha", type=float, default=0.002, help="significance level of the rank test (0.002)")
+    parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    return report_comparison(load_results(args.base), load_results(args.new), args)
+
+
+def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Namespace) -> int:
+    """Print (and with --out, write) the comparison; the exit status is the regression gate."""
+    config = CompareConfig(alpha=args.alpha, min_factor=args.min_factor)
+    comparison = compare(base, new, config)
+    warnings = machine_differences(base.machine, new.machine)
+    text = comparison_markdown(comparison, base.origin, new.origin, warnings, config.alpha, config.min_factor)
+    print(text)
+    if args.out is not None:
+        with RunFolder(args.out).locked() as folder:
+            folder.write_frame("comparison.csv", comparison)
+            folder.write_text("comparison.md", text)
+            folder.write_frame("base.csv", base.frame)
+            folder.write_frame("new.csv", new.frame)
+    return 1 if args.fail_on_regression and comparison["regression"].any() else 0
+
+
+def command_ab(args: argparse.Namespace) -> int:
+    specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
+    datasets = args.dataset or ["d2l"]
+    for name in datasets:
+        problems.load(name)  # an unknown name fails here, before any process starts
+    dtypes = args.dtype or ["float32"]
+    slowdown = {}
+    for item in args.inject_slowdown:
+        name, _, factor = item.partition("=")
+        try:
+            slowdown[impls.implementation_class(name).name] = float(factor)
+        except ValueError:
+            raise InputError(f"--inject-slowdown {item}: expected IMPL=FACTOR, e.g. sklearn=1.2") from None
+    plan_ = ABPlan(
+        [{"dataset": d, "impl": s.label, "device": args.device, "dtype": t} for d in datasets for s in specs
+         for t in dtypes],
+        rounds=args.rounds, slowdown=slowdown,
+    )  # fmt: skip
+    base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
+    short = base_rev[:12]
+    print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds", file=sys.stderr)
+    with exported(base_rev) as base_root:
+        base, new = run_ab(base_root, PROJECT_ROOT, plan_, (f"base {short}", "working tree"))
+    return report_comparison(base, new, args)

@@ -1,0 +1,192 @@
+"""`linreg-bench run`: time and check implementations on one problem."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from bench import problems
+from bench.errors import InputError
+from bench.harness import roofline
+from bench.harness.cases import DEVICES, DTYPES, ImplSpec, default_specs, parse_dtype, plan
+from bench.harness.configuration import configure
+from bench.harness.machine import machine_info
+from bench.harness.runner import run
+from bench.harness.threads import limited_threads
+from bench.harness.timing import TimingConfig
+from bench.judge.reference import reference_solution
+from bench.problems.csv_file import load_csv
+from bench.reports import run_plots as plots
+from bench.reports.run_report import markdown_report, summary_table
+from bench.results.schema import FAILED, exit_status
+from bench.results.store import RunFolder
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
+    data = run_cmd.add_argument_group("data")
+    data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
+    data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
+    data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
+    data.add_argument(
+        "--certified", type=Path, help="certified values for --csv (JSON, as in bench/problems/data/strd)"
+    )
+    for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
+        data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
+    what = run_cmd.add_argument_group("what runs")
+    what.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="implementation, with options (repeatable; default all)",
+    )
+    what.add_argument("--device", choices=(*DEVICES, "all"), default="all")
+    what.add_argument(
+        "--dtype", action="append", default=[], choices=list(DTYPES), help="repeatable; default float32 and float64"
+    )
+    what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
+    training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
+    training.add_argument("--epochs", type=int)
+    training.add_argument("--lr", type=float)
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--optimizer")
+    timing = run_cmd.add_argument_group("timing")
+    timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
+    timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
+    timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument(
+        "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
+    )
+    run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
+    run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
+    )
+    run_cmd.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
+    )
+    run_cmd.set_defaults(handler=command_run)
+
+
+def _problem(args: argparse.Namespace) -> problems.Problem:
+    synthetic = {
+        k.removeprefix("synthetic_"): v for k, v in vars(args).items() if k.startswith("synthetic_") and v is not None
+    }
+    if args.csv is not None:
+        if synthetic:
+            raise InputError("--n/--d/--k/--noise/--seed apply to --dataset synthetic, not --csv")
+        return load_csv(args.csv, args.target, certified=args.certified)
+    if args.target or args.certified:
+        raise InputError("--target and --certified need --csv")
+    if synthetic and args.dataset != "synthetic":
+        raise InputError(f"--n/--d/--k/--noise/--seed apply to --dataset synthetic, not {args.dataset}")
+    return problems.load(args.dataset, **synthetic)
+
+
+def _devices(choice: str) -> list[str]:
+    return list(DEVICES) if choice == "all" else [choice]
+
+
+def command_run(args: argparse.Namespace) -> int:
+    problem = _problem(args)
+    specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
+    dtypes = [parse_dtype(name) for name in (args.dtype or ["float32", "float64"])]
+    overrides = {
+        k: v
+        for k, v in (
+            ("epochs", args.epochs),
+            ("lr", args.lr),
+            ("batch_size", args.batch_size),
+            ("optimizer", args.optimizer),
+        )
+        if v is not None
+    }
+    for spec in specs:  # validate overrides once, before anything runs
+        configure(problem, spec, overrides, problem.fit_intercept)
+    try:
+        timing = TimingConfig(
+            warmup=args.warmup, min_rounds=args.rounds, max_rounds=max(200, args.rounds), min_time=args.min_time
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    fit_intercept = problem.fit_intercept and not args.no_intercept
+    if args.resume is not None and args.out is not None and args.resume != args.out:
+        raise InputError("--resume DIR writes to DIR; leave out --out")
+    out = args.resume or args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    if args.resume is not None and not (out / "results.csv").is_file():
+        raise InputError(f"--resume {out}: no results.csv there to resume")
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f"--threads must be >= 1, got {args.threads}")
+    with RunFolder(out).locked() as folder, limited_threads(args.threads):
+        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args)
+
+
+def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args) -> int:
+    out = folder.root
+    finished = folder.load_finished() if args.resume is not None else set()
+    machine = machine_info()
+    measured_peaks: dict[str, dict] = {}
+
+    def peaks_for(device: str, dtype: torch.dtype) -> roofline.Peaks:
+        found = roofline.peaks(device, dtype)
+        measured_peaks[f"{device}-{found.dtype}"] = asdict(found)
+        machine["peaks"] = measured_peaks
+        folder.write_json("machine.json", machine)
+        return found
+
+    if args.no_roofline:
+        peaks_for = None
+    folder.write_json("machine.json", machine)
+    cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
+    if finished:
+        print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
+
+    reference = reference_solution(problem.X, problem.y, fit_intercept)
+    with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
+
+        def on_outcome(outcome) -> None:
+            folder.add(outcome)
+            bar.set_postfix_str(
+                f"{outcome.row['impl']} {outcome.case.device} {outcome.row['dtype']}: {outcome.row['status']}"
+            )
+            bar.update()
+
+        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for, reference)
+
+    results = folder.results()
+    drawn = [] if args.no_plots else _draw_plots(folder, problem, reference, results, outcomes, machine)
+    folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn))
+    print(summary_table(results).to_markdown(index=False, tablefmt="simple"))
+    failed = results[results["status"].isin(FAILED)]
+    for _, row in failed.iterrows():
+        print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
+    print(f"\nwrote {out}/results.csv, report.md, models/", file=sys.stderr)
+    return exit_status(results)
+
+
+def _draw_plots(folder: RunFolder, problem, reference, results, outcomes, machine: dict) -> list[str]:
+    """The run's pictures; returns the names of those drawn (a plot with nothing to show is not)."""
+    out = folder.root
+    title = f"{problem.name} (n={problem.n}, d={problem.d}, k={problem.k})"
+    fits = {
+        o.row["impl"]: o.fit
+        for o in outcomes
+        if o.fit is not None and o.case.dtype == torch.float64 and o.case.device == "cpu"
+    }
+    paths = (
+        plots.loss_curves(folder.curves_table(), reference.mse, out / "loss_curves.png", title),
+        plots.fit_times(results, out / "fit_times.png", title),
+        plots.data_and_fits(problem, fits, out / "data_and_fits.png"),
+        plots.roofline_chart(results, machine.get("peaks", {}), out / "roofline.png", title),
+    )
+    return [path.name for path in paths if path is not None]

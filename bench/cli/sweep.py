@@ -1,0 +1,140 @@
+"""`linreg-bench sweep`: the optimizer comparison."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from bench import problems
+from bench.atomic import write_atomic
+from bench.errors import InputError
+from bench.harness.cases import DTYPES, parse_dtype
+from bench.judge.reference import reference_solution
+from bench.problems.csv_file import load_csv
+from bench.reports import sweep_plots
+from bench.reports.sweep_report import sweep_report
+from bench.results.store import RunFolder
+from bench.studies import optimizer_sweep as sweep
+from bench.studies import optimizers
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    sweep_cmd = commands.add_parser("sweep", help="compare optimizers: tuned lr, time-to-target, curves")
+    sweep_cmd.add_argument("--dataset", default="d2l", help="built-in problem; default d2l")
+    sweep_cmd.add_argument("--csv", type=Path, help="your own data instead (with --target)")
+    sweep_cmd.add_argument("--target", action="append", default=[], help="target column of --csv")
+    sweep_cmd.add_argument("--optimizer", action="append", default=[], help="repeatable; default: all presets")
+    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)")
+    sweep_cmd.add_argument(
+        "--batch-size",
+        type=int,
+        action="append",
+        default=[],
+        help="repeatable; default the problem's tutorial batch (LBFGS is always full batch)",
+    )
+    sweep_cmd.add_argument("--seeds", type=int, default=5, help="reruns of each optimizer's best lr (default 5)")
+    sweep_cmd.add_argument("--epochs", type=int, help="budget per cell (default max(20, the tutorial's))")
+    sweep_cmd.add_argument(
+        "--excess-target",
+        type=float,
+        default=1e-6,
+        dest="excess_target",
+        help="target excess loss (L − L*)/L* (default 1e-6)",
+    )
+    sweep_cmd.add_argument(
+        "--features",
+        choices=("raw", "standardized", "both"),
+        default="raw",
+        help="fit on raw or standardised features (parameters mapped back), or both side by side",
+    )
+    sweep_cmd.add_argument(
+        "--loader",
+        choices=("tensor", "dataloader"),
+        default="tensor",
+        help="nn-linear batching (default tensor: DataLoader's per-row cost is not the optimizer's)",
+    )
+    sweep_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
+    sweep_cmd.set_defaults(handler=command_sweep)
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    if args.csv is not None:
+        problem = load_csv(args.csv, args.target)
+    elif args.target:
+        raise InputError("--target needs --csv")
+    else:
+        problem = problems.load(args.dataset)
+    names = args.optimizer or list(optimizers.DEFAULT)
+    for name in names:
+        optimizers.preset(name)
+    if any(lr <= 0 for lr in args.lr) or any(b < 1 for b in args.batch_size) or args.seeds < 1:
+        raise InputError("--lr must be > 0, --batch-size >= 1 and --seeds >= 1")
+    if args.epochs is not None and args.epochs < 1:
+        raise InputError(f"--epochs must be >= 1, got {args.epochs}")
+    config = sweep.SweepConfig(
+        optimizers=tuple(names),
+        lrs=tuple(args.lr) or tuple(float(v) for v in np.logspace(-5, 0, 11)),
+        batch_sizes=tuple(args.batch_size) or (int(problem.training.get("batch_size", 10)),),
+        seeds=args.seeds,
+        epochs=args.epochs or max(20, int(problem.training.get("epochs", 3))),
+        target=args.excess_target,
+        loader=args.loader,
+        dtype=parse_dtype(args.dtype),
+    )
+    out = args.out or Path("results") / f"sweep-{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    scalings = {"raw": [False], "standardized": [True], "both": [False, True]}[args.features]
+    with RunFolder(out).locked() as folder:
+        sections = []
+        for standardize in scalings:
+            sub = RunFolder(out / ("standardized" if standardize else "raw")) if len(scalings) > 1 else folder
+            prefix = f"{sub.root.name}/" if sub is not folder else ""
+            sections.append(_sweep_into(sub, problem, replace(config, standardize=standardize), prefix))
+        intro = "" if len(scalings) == 1 else "raw/ and standardized/ hold each one's tables and plots.\n\n"
+        text = f"# linreg-bench sweep: {problem.name}\n\n{intro}" + "\n".join(sections)
+        folder.write_text("sweep.md", text)
+    print(text)
+    print(f"wrote {out}: sweep.csv, curves.csv, summary.csv, sweep.md and plots", file=sys.stderr)
+    return 0
+
+
+def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.SweepConfig, link_prefix: str = "") -> str:
+    """One sweep into `folder`; returns its report section (plot links relative to the parent)."""
+    ref = reference_solution(problem.X, problem.y, problem.fit_intercept)
+    rows: list[dict] = []
+    curve_rows: list[dict] = []
+
+    def persist(cell: sweep.Cell) -> None:
+        rows.append(cell.row)
+        curve_rows.extend({**{k: cell.row[k] for k in ("optimizer", "lr", "batch_size", "seed", "phase")}, **p}
+                          for p in cell.curve)  # fmt: skip
+        write_atomic(folder.root / "sweep.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        write_atomic(folder.root / "curves.csv", lambda p: pd.DataFrame(curve_rows).to_csv(p, index=False))
+
+    def run_all(cells: list[sweep.Cell], phase: str) -> None:
+        for cell in tqdm(cells, desc=f"{problem.name}: {phase}", unit="cell", file=sys.stderr, disable=None):
+            persist(sweep.run_cell(problem, ref, config, cell))
+
+    run_all(sweep.plan_tuning(config), "tuning lr")
+    run_all(sweep.plan_seeds(config, rows), "best lr over seeds")
+    summary = pd.DataFrame(sweep.summarize(rows))
+    write_atomic(folder.root / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    frame, curves = pd.DataFrame(rows), pd.DataFrame(curve_rows)
+    scale = "standardised features" if config.standardize else "raw features"
+    title = f"{problem.name}, {scale}"
+    drawn = [
+        sweep_plots.convergence(curves, "epoch", config.target, folder.root / "excess_vs_epoch.png", title),
+        sweep_plots.convergence(curves, "seconds", config.target, folder.root / "excess_vs_seconds.png", title),
+        sweep_plots.time_to_target(summary, folder.root / "time_to_target.png", title),
+        sweep_plots.lr_sensitivity(frame, folder.root / "lr_sensitivity.png", title),
+    ]
+    names = [p.name for p in drawn if p is not None]
+    folder.write_text("sweep.md", sweep_report(problem, config, summary, names))
+    return sweep_report(problem, config, summary, [f"{link_prefix}{name}" for name in names])

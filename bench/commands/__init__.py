@@ -1,1 +1,0 @@
-"""One module per group of `linreg-bench` commands; each registers its own parsers."""

@@ -1,0 +1,168 @@
+"""The run loop: each case set up, timed, judged, handed on. A failing case never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from bench.harness.cases import Case, dtype_name
+from bench.harness.clocks import cross_check_clocks
+from bench.harness.configuration import configure
+from bench.harness.roofline import Peaks, roofline_figures
+from bench.harness.timing import Timing, TimingConfig, measure
+from bench.judge.checks import judge
+from bench.judge.reference import Reference, reference_solution
+from bench.problems.problem import Problem
+from impls import Implementation, LinearFit, implementation_class, validate
+
+PeaksProvider = Callable[[str, torch.dtype], Peaks]
+
+
+@dataclass
+class Outcome:
+    """One finished case: its row for results.csv, and the fit when there is one."""
+
+    case: Case
+    row: dict[str, Any]
+    fit: LinearFit | None = None
+    losses: list[float] = field(default_factory=list)
+
+
+def cuda_unavailable_reason() -> str | None:
+    if torch.cuda.is_available():
+        return None
+    build = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}"
+    return f"CUDA is not available (torch {torch.__version__} is {build}; no GPU visible)"
+
+
+def _base_row(problem: Problem, case: Case, fit_intercept: bool) -> dict[str, Any]:
+    return {
+        "impl": case.spec.label,
+        "device": case.device,
+        "dtype": dtype_name(case.dtype),
+        "dataset": problem.name,
+        "n": problem.n,
+        "d": problem.d,
+        "k": problem.k,
+        "fit_intercept": fit_intercept,
+    }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+@dataclass
+class PreparedCase:
+    """A case ready to time: the configured implementation and its data on the device."""
+
+    case: Case
+    row: dict[str, Any]
+    impl: Implementation
+    skip_reason: str | None = None
+    X: torch.Tensor | None = None
+    y: torch.Tensor | None = None
+
+    def fit(self) -> LinearFit:
+        """What is timed: a fit on data already on the device."""
+        return self.impl.fit(self.X, self.y)
+
+
+def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
+    """Configure the implementation and move the data to the case's device and dtype."""
+    fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
+    row = _base_row(problem, case, fit_intercept)
+    iterative = implementation_class(case.spec.name).iterative
+    impl = configure(problem, case.spec, overrides, fit_intercept)
+    if iterative:
+        o = impl.options
+        row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
+    reason = impl.unsupported_reason(case.device, case.dtype)
+    if reason is None and case.device == "cuda":
+        reason = cuda_unavailable_reason()
+    if reason is not None:
+        return PreparedCase(case, {**row, "status": "skipped", "reason": reason}, impl, reason)
+    X = problem.X.to(device=case.device, dtype=case.dtype)
+    y = problem.y.to(device=case.device, dtype=case.dtype)
+    validate(X, y, case.spec.label)  # once, untimed: values that overflow the dtype surface here
+    return PreparedCase(case, row, impl, None, X, y)
+
+
+def conclude(
+    problem: Problem,
+    prepared: PreparedCase,
+    reference: Reference,
+    fit: LinearFit,
+    timing: Timing | None,
+    peaks: Peaks | None = None,
+) -> Outcome:
+    """Judge the fit and complete the row (times only when this harness measured them)."""
+    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"])
+    row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, [verdict.reason, *fit.notes]))}
+    if timing is not None:
+        row.update(
+            time_median_s=timing.median,
+            time_iqr_s=timing.iqr,
+            rounds=timing.rounds,
+            threads=timing.threads,
+            time_samples_s=" ".join(f"{t:.6g}" for t in timing.samples),
+        )
+        if peaks is not None:
+            impl, dtype = prepared.impl, prepared.case.dtype
+            row.update(roofline_figures(impl, dtype, problem.n, problem.d, problem.k, timing.median, peaks))
+    return Outcome(prepared.case, row, fit.to("cpu"), list(fit.losses))
+
+
+def run_case(
+    problem: Problem,
+    case: Case,
+    reference: Reference,
+    timing: TimingConfig,
+    overrides: dict[str, Any],
+    fit_intercept: bool = True,
+    peaks_for: PeaksProvider | None = None,
+) -> Outcome:
+    try:
+        prepared = prepare(problem, case, overrides, fit_intercept)
+        if prepared.skip_reason is not None:
+            return Outcome(case, prepared.row)
+        measured, fit = measure(prepared.fit, case.device, timing)
+        peaks = peaks_for(case.device, case.dtype) if peaks_for is not None else None
+        outcome = conclude(problem, prepared, reference, fit, measured, peaks)
+        if torch.device(case.device).type == "cuda":
+            outcome.row.update(cross_check_clocks(prepared.fit, case.device, measured, outcome.row["reason"]))
+        return outcome
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": "out of memory"})
+    except Exception as exc:  # a broken implementation is a result, not a crash of the run
+        return Outcome(case, {**_base_row(problem, case, fit_intercept), "status": "error", "reason": _one_line(exc)})
+
+
+def run(
+    problem: Problem,
+    cases: Iterable[Case],
+    timing: TimingConfig | None = None,
+    overrides: dict[str, Any] | None = None,
+    fit_intercept: bool | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    peaks_for: PeaksProvider | None = None,
+    reference: Reference | None = None,
+) -> list[Outcome]:
+    """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it).
+    Pass `reference` when the caller needs it too: at scale it is a float64 SVD of the data."""
+    fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
+    reference = reference or reference_solution(problem.X, problem.y, fit_intercept)
+    outcomes = []
+    for case in cases:
+        outcome = run_case(
+            problem, case, reference, timing or TimingConfig(), overrides or {}, fit_intercept, peaks_for
+        )
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return outcomes

@@ -1,0 +1,90 @@
+"""The one timing core: what is timed (a fit, synchronised) and how often (warm-up, rounds).
+
+`timed_call` is the function both `linreg-bench run` and the pytest-benchmark path time, so the
+CUDA synchronisation lives in one place: a CUDA fit is only finished when the device says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+
+def synchronize(device: torch.device | str) -> None:
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed_call(fn: Callable[[], T], device: torch.device | str) -> Callable[[], T]:
+    """`fn` followed by a device synchronisation, so any wall clock around it is honest."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return fn
+
+    def call() -> T:
+        result = fn()
+        torch.cuda.synchronize(device)
+        return result
+
+    return call
+
+
+@dataclass(frozen=True)
+class TimingConfig:
+    """At least `min_rounds` rounds and `min_time` seconds of them, at most `max_rounds`."""
+
+    warmup: int = 1
+    min_rounds: int = 5
+    max_rounds: int = 200
+    min_time: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.warmup < 0 or self.min_rounds < 1 or self.max_rounds < self.min_rounds or self.min_time < 0:
+            raise ValueError(
+                f"bad timing settings {self}: need warmup >= 0, 1 <= min_rounds <= max_rounds, min_time >= 0"
+            )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Every round's wall time, in seconds, and the statistics the reports show."""
+
+    samples: tuple[float, ...]
+    threads: int
+
+    @property
+    def rounds(self) -> int:
+        return len(self.samples)
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.samples))
+
+    @property
+    def iqr(self) -> float:
+        q1, q3 = np.percentile(self.samples, [25, 75])
+        return float(q3 - q1)
+
+
+def measure(fn: Callable[[], T], device: torch.device | str, config: TimingConfig | None = None) -> tuple[Timing, T]:
+    """Warm up (CUDA context, kernels, allocator), then time one call per round."""
+    config = config or TimingConfig()
+    call = timed_call(fn, device)
+    result = None
+    for _ in range(config.warmup):
+        result = call()
+    synchronize(device)
+    samples: list[float] = []
+    while len(samples) < config.min_rounds or (sum(samples) < config.min_time and len(samples) < config.max_rounds):
+        start = time.perf_counter()
+        result = call()
+        samples.append(time.perf_counter() - start)
+    return Timing(tuple(samples), torch.get_num_threads()), result

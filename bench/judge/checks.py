@@ -1,0 +1,201 @@
+"""Whether a fit recovered what it should: against the truth, and against the float64 optimum.
+
+The yardstick is statistical, not a magic number: errors are measured in units of the optimum's
+own standard errors, so the same tolerance works for any n, d and noise level. The tolerances
+are Bonferroni-corrected at ALPHA: an estimator as good as least squares fails by chance less
+than once in 1/ALPHA problems.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import stats
+
+from bench.judge.digits import digit_figures
+from bench.judge.reference import Reference
+from bench.problems.problem import Problem
+from impls import LinearFit
+
+ALPHA = 1e-3
+DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blown up
+MIN_CERTIFIED_DIGITS = 1.0  # below one correct digit a fit is garbage, whatever the statistics say
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The status of one fit and every figure that led to it."""
+
+    status: str  # ok | not-recovered | diverged
+    reason: str
+    final_loss: float  # MSE over all n·k elements, float64
+    excess_loss: float  # (L − L*) / L*
+    param_distance: float  # ‖θ − θ*‖ / ‖θ*‖
+    opt_distance_se: float  # max over targets of ‖A(θ − θ*)‖ / σ̂: distance in standard errors
+    opt_tol_se: float
+    truth_error_se: float  # max |θ_j − θ_true_j| / se_j, NaN without truth
+    truth_tol_se: float
+    digits_ref: float = float("nan")  # min LRE against the float64 least-squares optimum
+    lre_min: float = float("nan")  # min LRE against certified values, where the problem has them
+    lre_params: str = ""  # per parameter: weights in column order, then bias
+
+    def figures(self) -> dict[str, float | str]:
+        return dict(self.__dict__)
+
+
+def _params(fit: LinearFit) -> tuple[np.ndarray, np.ndarray]:
+    return (fit.weight.detach().to("cpu", torch.float64).numpy(), fit.bias.detach().to("cpu", torch.float64).numpy())
+
+
+def truth_tolerance(n_params: int) -> float:
+    """Two-sided normal quantile, Bonferroni over the parameters."""
+    return float(stats.norm.ppf(1 - ALPHA / (2 * n_params)))
+
+
+def optimum_tolerance(p: int, k: int) -> float:
+    """√χ²_p quantile: the edge of the optimum's (1 − ALPHA) confidence ellipsoid, per target."""
+    return float(math.sqrt(stats.chi2.ppf(1 - ALPHA / k, df=p)))
+
+
+def loss_and_excess(
+    weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray, ref: Reference
+) -> tuple[float, float, np.ndarray]:
+    """(training MSE, excess loss (L − L*)/L*, A(θ − θ*)) in float64.
+
+    L − L* = ‖A(θ − θ*)‖² / (n·k) exactly, because the optimum's residual is orthogonal to A, so the
+    excess comes from the shift itself, not from a difference of two nearly equal losses. Without
+    noise (L* = 0) it is relative to the loss of predicting 0. A diverging fit overflows: that is
+    reported as inf, not warned about.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = float(((y - X @ weight.T - bias) ** 2).mean())
+        shift = X @ (weight - ref.weight).T + (bias - ref.bias)  # (n, k)
+        scale = ref.mse if ref.mse > 0 else float((y**2).mean())
+        excess = float((shift**2).mean() / scale) if scale > 0 else 0.0
+    return loss, excess, shift
+
+
+def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, fit_intercept: bool) -> Verdict:
+    """The verdict on one fit, in named steps: blown up? then identifiable, near the optimum, near
+    the truth; every failing step adds its sentence to the reason."""
+    X, y = problem.X.numpy(), problem.y.numpy()
+    weight, bias = _params(fit)
+    losses = np.asarray(fit.losses, dtype=float)
+    zero_loss = float((y**2).mean())
+    if not (np.isfinite(weight).all() and np.isfinite(bias).all()) or not np.isfinite(losses).all():
+        return _non_finite_verdict(losses)
+
+    final_loss, excess, shift = loss_and_excess(weight, bias, X, y, ref)
+    param_distance = _relative_distance(weight, bias, ref)
+    digits = digit_figures(weight, bias, ref, problem, fit_intercept)
+    nan = float("nan")
+    blown_up = _blow_up_reason(final_loss, zero_loss, losses)
+    if blown_up is not None:
+        return Verdict("diverged", blown_up, final_loss, excess, param_distance, nan, nan, nan, nan, **digits)
+
+    failures = _identifiability_failures(fit, problem, ref, dtype, digits)
+    statistical = ref.dof > 0 and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
+    opt_distance, opt_tol, failed = _optimum_check(shift, ref, param_distance, dtype, statistical)
+    failures += failed
+    truth_error, truth_tol, failed = _truth_check(weight, bias, problem, ref, fit_intercept, statistical)
+    failures += failed
+
+    status = "not-recovered" if failures else "ok"
+    reason = "; ".join(failures) + (f"; excess loss {excess:.3g}" if failures else "")
+    return Verdict(
+        status, reason, final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol, **digits
+    )
+
+
+def _non_finite_verdict(losses: np.ndarray) -> Verdict:
+    bad = np.flatnonzero(~np.isfinite(losses))
+    where = f" at epoch {int(bad[0]) + 1}" if bad.size else ""
+    nan = float("nan")
+    return Verdict("diverged", f"non-finite loss or parameters{where}", nan, nan, nan, nan, nan, nan, nan, 0.0)
+
+
+def _relative_distance(weight: np.ndarray, bias: np.ndarray, ref: Reference) -> float:
+    """‖θ − θ*‖ / ‖θ*‖ over weights and bias together."""
+    theta = np.concatenate([weight, bias[:, None]], axis=1)
+    theta_ref = np.concatenate([ref.weight, ref.bias[:, None]], axis=1)
+    return float(np.linalg.norm(theta - theta_ref) / max(np.linalg.norm(theta_ref), np.finfo(float).tiny))
+
+
+def _blow_up_reason(final_loss: float, zero_loss: float, losses: np.ndarray) -> str | None:
+    """A training loss over DIVERGENCE_FACTOR times that of predicting 0 has blown up."""
+    blow_up = DIVERGENCE_FACTOR * max(zero_loss, np.finfo(float).tiny)
+    if not final_loss > blow_up:
+        return None
+    over = np.flatnonzero(losses > blow_up)
+    where = f" from epoch {int(over[0]) + 1}" if over.size else ""
+    return f"training loss {final_loss:.3g} is over {DIVERGENCE_FACTOR:g}× that of predicting 0{where}"
+
+
+def _identifiability_failures(
+    fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, digits: dict
+) -> list[str]:
+    """Rank deficiency (of X, or only in the fit's precision) and too few certified digits."""
+    failures = []
+    if ref.rank < problem.d:
+        failures.append(
+            f"X is rank-deficient (rank {ref.rank} of {problem.d} columns: constant, duplicated or collinear "
+            "columns), so its parameters are not identifiable"
+        )
+    elif any("rank-deficient" in note for note in fit.notes):
+        failures.append(
+            f"numerically rank-deficient in {str(dtype).removeprefix('torch.')} although X has full rank in float64 "
+            f"({digits['digits_ref']:.1f} digits agree with the float64 optimum)"
+        )
+    if digits.get("lre_min", MIN_CERTIFIED_DIGITS) < MIN_CERTIFIED_DIGITS:
+        failures.append(f"only {digits['lre_min']:.1f} digits agree with the certified values")
+    return failures
+
+
+def _optimum_check(
+    shift: np.ndarray, ref: Reference, param_distance: float, dtype: torch.dtype, statistical: bool
+) -> tuple[float, float, list[str]]:
+    """Inside the optimum's confidence ellipsoid; without noise or residual degrees of freedom
+    there is no statistical yardstick, so the dtype's precision is the tolerance."""
+    nan = float("nan")
+    if statistical:
+        opt_distance = float(np.max(np.linalg.norm(shift, axis=0) / ref.sigma))
+        opt_tol = optimum_tolerance(ref.n_params, shift.shape[1])
+        if opt_distance > opt_tol:
+            return (
+                opt_distance,
+                opt_tol,
+                [f"{opt_distance:.3g} standard errors from the least-squares optimum (tolerance {opt_tol:.2f})"],
+            )
+        return opt_distance, opt_tol, []
+    precision = math.sqrt(torch.finfo(dtype).eps)
+    if param_distance > precision:
+        return nan, nan, [f"relative distance {param_distance:.3g} from the exact solution (tolerance {precision:.2g})"]
+    return nan, nan, []
+
+
+def _truth_check(
+    weight: np.ndarray, bias: np.ndarray, problem: Problem, ref: Reference, fit_intercept: bool, statistical: bool
+) -> tuple[float, float, list[str]]:
+    """Each parameter within its Bonferroni bound of the truth, in standard errors (synthetic data)."""
+    nan = float("nan")
+    applies = problem.has_truth and (fit_intercept or not problem.true_bias.abs().max() > 0)
+    if not (applies and statistical):
+        return nan, nan, []
+    k = weight.shape[0]
+    true_w = problem.true_weight.numpy()
+    true_b = problem.true_bias.numpy() if fit_intercept else np.zeros(k)
+    errors = [np.abs(weight - true_w) / ref.se_weight]
+    if fit_intercept:
+        errors.append(np.abs(bias - true_b)[:, None] / ref.se_bias[:, None])
+    truth_error = float(np.max(np.concatenate(errors, axis=1)))
+    truth_tol = truth_tolerance(ref.n_params * k)
+    if truth_error > truth_tol:
+        return (
+            truth_error,
+            truth_tol,
+            [f"a parameter is {truth_error:.3g} standard errors from the truth (tolerance {truth_tol:.2f})"],
+        )
+    return truth_error, truth_tol, []

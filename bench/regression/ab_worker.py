@@ -1,0 +1,102 @@
+"""One side of a same-machine A/B: times cases of the project checked out at a given root.
+
+Run as a script by `bench.ab` with the root as its argument; it imports `bench` and `impls` from
+that root (not from the installed package), sets the cases up once, then answers `round` requests
+on stdin with one JSON line of per-call times on stdout. Both sides stay resident, so interleaved
+rounds cost no process start-up and machine drift hits both equally.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+import time
+
+
+def _reply(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def _slowed(call, factor: float):
+    """Test hook: the same call stretched to `factor` times its duration, inside the timed window."""
+
+    def slow():
+        start = time.perf_counter()
+        result = call()
+        target = start + factor * (time.perf_counter() - start)
+        while time.perf_counter() < target:
+            pass
+        return result
+
+    return slow
+
+
+# Where each piece lives, newest layout first: the worker drives revisions from before the
+# bench/ sub-packages too (module names as strings, so they are resolved in the driven tree).
+LAYOUTS = (
+    {"problems": "bench.problems.catalogue", "cases": "bench.harness.cases", "runner": "bench.harness.runner",
+     "timing": "bench.harness.timing"},
+    {"problems": "bench.problems", "cases": "bench.cases", "runner": "bench.runner", "timing": "bench.timing"},
+)  # fmt: skip
+
+
+def _harness() -> tuple:
+    """(load a problem, Case, ImplSpec, parse_dtype, prepare, timed_call) from the driven tree."""
+    error: ImportError | None = None
+    for layout in LAYOUTS:
+        try:
+            modules = {role: importlib.import_module(name) for role, name in layout.items()}
+        except ImportError as exc:
+            error = error or exc
+            continue
+        cases = modules["cases"]
+        return (modules["problems"].load, cases.Case, cases.ImplSpec, cases.parse_dtype,
+                modules["runner"].prepare, modules["timing"].timed_call)  # fmt: skip
+    raise error
+
+
+def main(root: str) -> None:
+    sys.path[0] = root  # not this script's folder: its modules would shadow top-level names
+    config = json.loads(sys.stdin.readline())
+    try:
+        import torch
+
+        load_problem, Case, ImplSpec, parse_dtype, prepare, timed_call = _harness()
+    except ImportError as exc:
+        _reply({"error": f"the project at {root} has no A/B-capable harness ({exc})"})
+        return
+    calls, numbers = [], []
+    for case in config["cases"]:
+        spec = ImplSpec.parse(case["impl"])
+        prepared = prepare(load_problem(case["dataset"]), Case(spec, case["device"], parse_dtype(case["dtype"])), {})
+        if prepared.skip_reason is not None:
+            _reply({"error": f"{case['impl']} {case['device']} {case['dtype']}: skipped: {prepared.skip_reason}"})
+            return
+        call = timed_call(prepared.fit, case["device"])
+        factor = config.get("slowdown", {}).get(spec.name)
+        if factor:
+            call = _slowed(call, factor)
+        call()  # warm-up
+        start = time.perf_counter()
+        call()
+        single = time.perf_counter() - start
+        calls.append(call)
+        numbers.append(max(1, math.ceil(config["min_sample_time"] / max(single, 1e-9))))
+    _reply({"ready": True, "numbers": numbers, "threads": torch.get_num_threads()})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        times = []
+        for call, number in zip(calls, numbers, strict=True):
+            start = time.perf_counter()
+            for _ in range(number):
+                call()
+            times.append((time.perf_counter() - start) / number)
+        _reply({"times": times})
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,106 @@
+"""Base vs new timings, per case: ratio of medians with a confidence interval, and a rank test.
+
+As in asv, a change is a regression only when it is both statistically significant (Mann-Whitney
+U on the raw rounds, p < alpha) and larger than a minimum factor: shared CI machines move by tens
+of per cent, so a fixed percentage threshold alone raises false alarms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bench.errors import InputError
+from bench.results.readers import CASE_KEY, LoadedResults, samples
+
+MACHINE_KEYS = ("cpu", "cpu_count", "torch_threads", "torch", "numpy", "sklearn", "python", "cuda_device")
+COMPARISON_COLUMNS = [*CASE_KEY, "base_median_s", "new_median_s", "ratio", "ratio_low", "ratio_high",
+                      "p_value", "base_rounds", "new_rounds", "verdict", "regression"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    alpha: float = 0.002  # asv's default significance level
+    min_factor: float = 1.10
+    confidence: float = 0.95  # of the ratio's interval, shown, not used to decide
+    resamples: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise InputError(f"--alpha must be in (0, 1), got {self.alpha}")
+        if self.min_factor < 1:
+            raise InputError(f"--min-factor must be >= 1, got {self.min_factor}")
+
+
+def ratio_interval(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> tuple[float, float]:
+    """Bootstrap percentile interval of median(new) / median(base)."""
+    if len(base) < 2 or len(new) < 2:
+        return float("nan"), float("nan")
+
+    def ratio(b: np.ndarray, n: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.median(n, axis=axis) / np.median(b, axis=axis)
+
+    result = stats.bootstrap(
+        (base, new), ratio, n_resamples=config.resamples, confidence_level=config.confidence,
+        method="percentile", vectorized=True, random_state=np.random.default_rng(config.seed),
+    )  # fmt: skip
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def compare_samples(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> dict[str, Any]:
+    ratio = float(np.median(new) / np.median(base))
+    low, high = ratio_interval(base, new, config)
+    p_value = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
+    significant = p_value < config.alpha
+    verdict = "same" if not significant else ("slower" if ratio > 1 else "faster")
+    return {
+        "base_median_s": float(np.median(base)), "new_median_s": float(np.median(new)),
+        "ratio": ratio, "ratio_low": low, "ratio_high": high, "p_value": p_value,
+        "base_rounds": len(base), "new_rounds": len(new), "verdict": verdict,
+        "regression": bool(verdict == "slower" and ratio >= config.min_factor),
+    }  # fmt: skip
+
+
+def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
+    cases = {}
+    for _, row in frame.iterrows():
+        key = tuple(row[c] for c in CASE_KEY)
+        if row["status"] == "skipped":
+            continue
+        times = samples(row["time_samples_s"])
+        if times.size == 0:
+            raise InputError(f"{origin}: case {' '.join(map(str, key))} has no raw round times to compare")
+        cases[key] = times
+    return cases
+
+
+def compare(base: LoadedResults, new: LoadedResults, config: CompareConfig | None = None) -> pd.DataFrame:
+    config = config or CompareConfig()
+    base_cases, new_cases = _timed(base.frame, base.origin), _timed(new.frame, new.origin)
+    rows = []
+    for key in [*base_cases, *(k for k in new_cases if k not in base_cases)]:
+        row: dict[str, Any] = dict(zip(CASE_KEY, key, strict=True))
+        if key not in new_cases:
+            row.update(verdict="gone", regression=False, base_median_s=float(np.median(base_cases[key])))
+        elif key not in base_cases:
+            row.update(verdict="new", regression=False, new_median_s=float(np.median(new_cases[key])))
+        else:
+            row.update(compare_samples(base_cases[key], new_cases[key], config))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def machine_differences(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What differs between the two machines or software stacks (the timings may not be comparable)."""
+
+    def short(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    return [f"{key}: {short(base[key])} vs {short(new[key])}" for key in MACHINE_KEYS
+            if key in base and key in new and base[key] != new[key]]  # fmt: skip

@@ -1,0 +1,51 @@
+"""The comparison of two runs (or two revisions) as a Markdown table with its verdicts."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.reports.format import human_time
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    def ratio(row: pd.Series) -> str:
+        if pd.isna(row["ratio"]):
+            return ""
+        interval = "" if pd.isna(row["ratio_low"]) else f" [{row['ratio_low']:.3f}, {row['ratio_high']:.3f}]"
+        return f"{row['ratio']:.3f}×{interval}"
+
+    verdicts = [
+        f"**{v} (regression)**" if r else v
+        for v, r in zip(comparison["verdict"], comparison["regression"], strict=True)
+    ]
+    return pd.DataFrame({
+        "dataset": comparison["dataset"],
+        "impl": comparison["impl"],
+        "device": comparison["device"],
+        "dtype": comparison["dtype"],
+        "base": comparison["base_median_s"].map(human_time),
+        "new": comparison["new_median_s"].map(human_time),
+        "new/base (95% CI)": comparison.apply(ratio, axis=1) if len(comparison) else [],
+        "p": comparison["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.2g}"),
+        "verdict": verdicts,
+    })  # fmt: skip
+
+
+def comparison_markdown(
+    comparison: pd.DataFrame, base: str, new: str, warnings: list[str], alpha: float, min_factor: float
+) -> str:
+    regressions = int(comparison["regression"].sum())
+    counts = comparison["verdict"].value_counts()
+    tally = ", ".join(f"{counts[v]} {v}" for v in counts.index) or "nothing to compare"
+    lines = [
+        f"# linreg-bench compare: {base} → {new}",
+        "",
+        f"**{tally}; {regressions} regression(s)** — slower with Mann-Whitney p < {alpha:g} and by at least "
+        f"{min_factor:g}×. Ratios are medians of the raw rounds, new / base, with a bootstrap 95% interval.",
+        "",
+    ]
+    lines += [f"> warning: base and new ran on different machines or software — {w}" for w in warnings]
+    if warnings:
+        lines.append("")
+    lines += [comparison_table(comparison).to_markdown(index=False), ""]
+    return "\n".join(lines)

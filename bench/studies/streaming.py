@@ -1,0 +1,117 @@
+"""Data larger than memory: the normal equations accumulated chunk by chunk (chunks from
+bench.problems.chunks) as exactly merged centred moments, so memory stays bounded by one chunk.
+
+Merging centred co-moments (Chan, Golub & LeVeque) instead of summing raw XᵀX keeps the accuracy of
+`normal-equation`'s centred Gram however large the column means are.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from bench.errors import InputError
+from bench.problems.chunks import Chunk
+from impls import LinearFit
+from impls.batching import ShuffleBuffer
+
+
+@dataclass
+class Moments:
+    """Row count, means and centred co-moments of [X y], merged exactly chunk by chunk."""
+
+    n: int = 0
+    x_mean: torch.Tensor | None = None
+    y_mean: torch.Tensor | None = None
+    Cxx: torch.Tensor | None = None
+    Cxy: torch.Tensor | None = None
+    Cyy: torch.Tensor | None = None
+
+    def add(self, X: torch.Tensor, y: torch.Tensor) -> None:
+        X, y = X.double(), y.double()
+        m = X.shape[0]
+        xm, ym = X.mean(dim=0), y.mean(dim=0)
+        Xc, yc = X - xm, y - ym
+        cxx, cxy, cyy = Xc.T @ Xc, Xc.T @ yc, yc.T @ yc
+        if self.n == 0:
+            self.n, self.x_mean, self.y_mean, self.Cxx, self.Cxy, self.Cyy = m, xm, ym, cxx, cxy, cyy
+            return
+        n = self.n + m
+        dx, dy = xm - self.x_mean, ym - self.y_mean
+        weight = self.n * m / n
+        self.Cxx = self.Cxx + cxx + weight * torch.outer(dx, dx)
+        self.Cxy = self.Cxy + cxy + weight * torch.outer(dx, dy)
+        self.Cyy = self.Cyy + cyy + weight * torch.outer(dy, dy)
+        self.x_mean = self.x_mean + dx * (m / n)
+        self.y_mean = self.y_mean + dy * (m / n)
+        self.n = n
+
+
+def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict[str, Any]]:
+    """The least-squares fit from the moments, with σ̂ and standard errors for the checks."""
+    if not fit_intercept:
+        raise InputError("streaming fits take an intercept (centred moments)")
+    if moments.n == 0:
+        raise InputError("no rows to fit")
+    scale = moments.Cxx.diagonal().sqrt()
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    G = moments.Cxx / scale[:, None] / scale[None, :]
+    eigenvalues, vectors = torch.linalg.eigh(G)
+    cutoff = eigenvalues[-1] * G.shape[0] * torch.finfo(G.dtype).eps
+    inverse = torch.where(eigenvalues > cutoff, 1.0 / eigenvalues, torch.zeros_like(eigenvalues))
+    G_inv = (vectors * inverse) @ vectors.T
+    coef = (G_inv @ (moments.Cxy / scale[:, None])) / scale[:, None]  # (d, k)
+    bias = moments.y_mean - moments.x_mean @ coef
+    p = int((eigenvalues > cutoff).sum()) + 1
+    rss = (moments.Cyy.diagonal() - (moments.Cxy * coef).sum(dim=0)).clamp(min=0)
+    sigma = (rss / (moments.n - p)).sqrt() if moments.n > p else torch.full_like(rss, math.nan)
+    cov_diag = G_inv.diagonal() / scale**2  # diag((XcᵀXc)⁻¹)
+    info = {
+        "n": moments.n, "rank": p - 1, "cond_scaled_gram": float(eigenvalues[-1] / eigenvalues[0]),
+        "sigma": sigma, "se_weight": sigma[:, None] * cov_diag.sqrt()[None, :],
+        "se_bias": sigma * (1.0 / moments.n + moments.x_mean @ (cov_diag * moments.x_mean)).sqrt(),
+    }  # fmt: skip
+    return LinearFit(coef.T.contiguous(), bias), info
+
+
+def stream_fit(chunks: Iterable[Chunk]) -> tuple[LinearFit, dict, float]:
+    """Fit from chunks; returns the fit, its statistics and the wall time (reading included)."""
+    start = time.perf_counter()
+    moments = Moments()
+    for X, y in chunks:
+        moments.add(X, y)
+    fit, info = solve(moments)
+    return fit, info, time.perf_counter() - start
+
+
+def stream_sgd(
+    chunks_per_epoch: Callable[[], Iterable[Chunk]], epochs: int, lr: float, batch_size: int, seed: int = 0
+) -> tuple[LinearFit, Moments, float]:
+    """Minibatch SGD streamed over chunks, with manual-gradient's update (½ squared error, step
+    lr / B, θ = [w; b]); each chunk is shuffled on its own. The first epoch also accumulates the
+    moments, so the checks get standard errors without another pass."""
+    if epochs < 1 or lr <= 0 or batch_size < 1:
+        raise InputError("streamed SGD needs epochs >= 1, lr > 0 and batch size >= 1")
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    moments, theta = Moments(), None
+    for epoch in range(epochs):
+        for X, y in chunks_per_epoch():
+            if epoch == 0:
+                moments.add(X, y)
+            if theta is None:
+                theta = torch.zeros(X.shape[1] + 1, y.shape[1], dtype=X.dtype)
+            chunk = ShuffleBuffer(X, y, batch_size, ones_column=True)
+            chunk.refill(generator)
+            for A_batch, y_batch in chunk.batches:
+                residual = torch.addmm(y_batch, A_batch, theta, beta=-1)
+                theta.sub_(A_batch.T @ residual, alpha=lr / batch_size)
+    if theta is None:
+        raise InputError("no rows to fit")
+    d = theta.shape[0] - 1
+    return LinearFit(theta[:d].T.contiguous(), theta[d].clone()), moments, time.perf_counter() - start

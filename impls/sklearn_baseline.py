@@ -1,0 +1,65 @@
+"""scikit-learn as the reference CPU baseline; the tensor <-> NumPy round trip is part of the fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn import linear_model
+
+from impls.base import Implementation
+from impls.cost import Cost, closed_form
+from impls.fit import LinearFit
+from impls.options import ClosedFormOptions, OptionError
+
+ESTIMATORS = ("LinearRegression", "Ridge", "SGDRegressor")
+
+
+@dataclass(frozen=True)
+class SklearnOptions(ClosedFormOptions):
+    """`estimator`: a `sklearn.linear_model` class name; `estimator_args`: its keyword arguments."""
+
+    estimator: str = "LinearRegression"
+    estimator_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.estimator not in ESTIMATORS:
+            raise OptionError(f"sklearn: unknown estimator {self.estimator!r} (available: {', '.join(ESTIMATORS)})")
+
+
+class SklearnBaseline(Implementation):
+    """`sklearn.linear_model.LinearRegression` by default; CPU only, like scikit-learn."""
+
+    name = "sklearn"
+    summary = "scikit-learn LinearRegression (or Ridge, SGDRegressor); CPU, NumPy round trip timed"
+    Options = SklearnOptions
+    devices = ("cpu",)
+    grid = {"estimator": ("LinearRegression",)}
+
+    def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
+        """LinearRegression is LAPACK gelsd (SVD) on centred data; the others have no fixed model."""
+        if self.options.estimator != "LinearRegression":
+            return None
+        return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
+
+    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        o: SklearnOptions = self.options
+        estimator = getattr(linear_model, o.estimator)(fit_intercept=o.fit_intercept, **o.estimator_args)
+        X_np, y_np = X.numpy(), y.numpy()
+        if o.estimator == "SGDRegressor":  # single-target only
+            coefs, intercepts = [], []
+            for j in range(y_np.shape[1]):
+                estimator.fit(X_np, y_np[:, j])
+                coefs.append(estimator.coef_.copy())
+                intercepts.append(np.atleast_1d(estimator.intercept_).copy())
+            coef, intercept = np.stack(coefs), np.concatenate(intercepts)
+        else:
+            estimator.fit(X_np, y_np)
+            coef = np.asarray(estimator.coef_).reshape(y_np.shape[1], X_np.shape[1])
+            intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=coef.dtype), (y_np.shape[1],)).copy()
+        weight = torch.from_numpy(np.ascontiguousarray(coef)).to(X.dtype)
+        bias = torch.from_numpy(np.ascontiguousarray(intercept)).to(X.dtype)
+        return LinearFit(weight, bias)
