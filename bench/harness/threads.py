@@ -29,5 +29,5 @@ def limited_threads(count: int | None) -> Iterator[None]:
 
 def native_pools() -> list[dict[str, Any]]:
     """Which BLAS / OpenMP libraries are loaded, their versions and thread counts (for machine.json)."""
-    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer", "architecture")
+    keys = ("user_api", "internal_api", "prefix", "version", "num_threads", "threading_layer", "architecture")
     return [{k: pool.get(k) for k in keys if pool.get(k) is not None} for pool in threadpool_info()]
