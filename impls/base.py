@@ -14,6 +14,7 @@ from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
+from impls.validation import ArrayLike, checked_input
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -51,9 +52,18 @@ class Implementation(ABC):
             return f"{self.name} supports {names} only, not {str(dtype).removeprefix('torch.')}"
         return None
 
+    def fit(self, X: ArrayLike, y: ArrayLike) -> LinearFit:
+        """The checked entry point for API users: X (n, d) and y (n, k) as tensors (NumPy arrays are
+        converted, and the fit says so in its notes), validated once, then `fit_unchecked`."""
+        X, y, notes = checked_input(X, y, self)
+        fit = self.fit_unchecked(X, y)
+        fit.notes[:0] = notes
+        return fit
+
     @abstractmethod
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
-        """Return the fit on X's device and dtype."""
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        """The fit itself, on input already validated (what the harness times): return the fit on
+        X's device and dtype. Implementations write this; callers use `fit`."""
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
         """The work model of this algorithm (bytes, flops); None where there is none."""
@@ -137,6 +147,13 @@ class IterativeImplementation(Implementation):
         weight, bias = self.split_theta(theta)
         return LinearFit(weight.contiguous(), bias.clone(), torch.stack(losses).tolist() if losses else [])
 
+    def fit(self, X: ArrayLike, y: ArrayLike, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """As `Implementation.fit`, with an optional per-epoch observer."""
+        X, y, notes = checked_input(X, y, self)
+        fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
+        fit.notes[:0] = notes
+        return fit
+
     @abstractmethod
-    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """Train from the seeded start; return the fit on X's device and dtype."""
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """Train from the seeded start on validated input; return the fit on X's device and dtype."""

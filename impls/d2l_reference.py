@@ -49,7 +49,7 @@ class D2LReference(IterativeImplementation):
     name = "d2l-reference"
     summary = "d2l from scratch as written: data_iter over a Python list, backward(), param -= lr*grad/B"
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options
         generator, w0, b0 = self.start(X, y)
         w = w0.T.contiguous().requires_grad_(True)  # d2l keeps w as (d, k)

@@ -25,7 +25,7 @@ class ManualAutograd(IterativeImplementation):
     tutorial = "d2l-reference"
     summary = "d2l from scratch: requires_grad leaf, loss.sum().backward(), param -= lr*grad/B (fast loop)"
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options
         generator, theta = self.start_theta(X, y)
         theta.requires_grad_(True)

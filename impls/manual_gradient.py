@@ -26,7 +26,7 @@ class ManualGradient(IterativeImplementation):
     speed_options = ("graph",)
     grid = {**IterativeImplementation.grid, "graph": (False, True)}
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: GraphedTrainOptions = self.options
         generator, theta = self.start_theta(X, y)
         data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)

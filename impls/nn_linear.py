@@ -116,7 +116,7 @@ class NNLinear(IterativeImplementation):
             self.options.optimizer, [torch.zeros(1, requires_grad=True)], self.options.lr, self.options.optimizer_args
         )
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
         generator = torch.Generator().manual_seed(o.seed)

@@ -194,7 +194,7 @@ class NormalEquation(Implementation):
     Options = NormalEquationOptions
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: NormalEquationOptions = self.options
         dtype, notes = X.dtype, []
         if o.accumulate == "float64":

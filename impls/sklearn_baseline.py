@@ -45,7 +45,7 @@ class SklearnBaseline(Implementation):
             return None
         return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
 
-    def fit(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: SklearnOptions = self.options
         estimator = getattr(linear_model, o.estimator)(fit_intercept=o.fit_intercept, **o.estimator_args)
         X_np, y_np = X.numpy(), y.numpy()

@@ -1,13 +1,21 @@
 """The input contract of `Implementation.fit`, checked once at the boundary, never in timed code.
 
-`fit` itself assumes valid input (a finiteness check is a full pass over the data and a device
-synchronisation, which would distort the timings); the harness, the CLI and the scikit-learn
-estimator call `validate` once, before anything is timed. API users can do the same.
+`fit` validates and then calls `fit_unchecked`, which assumes valid input (a finiteness check is
+a full pass over the data and a device synchronisation, which would distort the timings); the
+harness validates once while it prepares a case and then times `fit_unchecked` alone.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from impls.base import Implementation
+
+ArrayLike = torch.Tensor | np.ndarray
 
 FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -16,7 +24,7 @@ class InvalidInput(ValueError):
     """X or y breaks the contract; the message names the array, the problem and where it is."""
 
 
-def _first_bad(t: torch.Tensor) -> tuple[int, int]:
+def _first_nonfinite(t: torch.Tensor) -> tuple[int, int]:
     bad = (~torch.isfinite(t)).nonzero()[0].tolist()
     return (bad[0], bad[1]) if len(bad) == 2 else (bad[0], 0)
 
@@ -47,6 +55,29 @@ def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
         raise InvalidInput(f"{who}: X is {X.dtype} but y is {y.dtype}; use one dtype for both")
     for name, t in (("X", X), ("y", y)):
         if not bool(torch.isfinite(t).all()):
-            row, col = _first_bad(t)
+            row, col = _first_nonfinite(t)
             value = t[row, col].item()
             raise InvalidInput(f"{who}: {name} contains {value} at row {row}, column {col}")
+
+
+def checked_input(X: Any, y: Any, impl: Implementation) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """(X, y, notes) ready for `impl.fit_unchecked`: NumPy arrays converted (and noted), the
+    contract checked, and the device and dtype ones the implementation supports."""
+    notes = []
+    converted = []
+    for name, value in (("X", X), ("y", y)):
+        if hasattr(value, "toarray") or (isinstance(value, torch.Tensor) and value.layout != torch.strided):
+            raise InvalidInput(
+                f"{impl.name}: {name} is sparse; linreg-bench fits dense data: densify it ({name}.toarray() or "
+                f"{name}.to_dense()), or use scikit-learn directly for sparse data"
+            )
+        if isinstance(value, np.ndarray):
+            notes.append(f"{name} was a NumPy {value.dtype} array: converted with torch.as_tensor")
+            value = torch.as_tensor(value)
+        converted.append(value)
+    X, y = converted
+    validate(X, y, impl.name)
+    reason = impl.unsupported_reason(X.device, X.dtype)
+    if reason is not None:
+        raise InvalidInput(reason)
+    return X, y, notes

@@ -69,7 +69,7 @@ class PreparedCase:
 
     def fit(self) -> LinearFit:
         """What is timed: a fit on data already on the device."""
-        return self.impl.fit(self.X, self.y)
+        return self.impl.fit_unchecked(self.X, self.y)
 
 
 def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
