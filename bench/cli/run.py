@@ -17,7 +17,7 @@ from bench.harness import roofline
 from bench.harness.cases import DEVICES, DTYPES, ImplSpec, default_specs, parse_dtype, plan
 from bench.harness.configuration import configure
 from bench.harness.machine import machine_info
-from bench.harness.runner import run
+from bench.harness.runner import cuda_unavailable_reason, run
 from bench.harness.threads import limited_threads
 from bench.harness.timing import TimingConfig
 from bench.judge.reference import reference_solution
@@ -70,6 +70,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
     )
     run_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier run wrote to --out (default: refuse)"
+    )
+    run_cmd.add_argument(
         "--resume",
         type=Path,
         metavar="DIR",
@@ -91,6 +94,27 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     if synthetic and args.dataset != "synthetic":
         raise InputError(f"--n/--d/--k/--noise/--seed apply to --dataset synthetic, not {args.dataset}")
     return problems.load(args.dataset, **synthetic)
+
+
+RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "machine.json")
+
+
+def _refuse_nothing_to_run(problem, specs, devices, dtypes, overrides, fit_intercept, device_choice: str) -> None:
+    """A device asked for by name that is not here, or a plan in which every case would be
+    skipped, is bad usage (exit 2): a green run that measured nothing is worse than an error."""
+    cuda_missing = cuda_unavailable_reason()
+    if device_choice == "cuda" and cuda_missing is not None:
+        raise InputError(f"--device cuda: {cuda_missing}")
+    reasons = []
+    for case in plan(specs, devices, dtypes):
+        impl = configure(problem, case.spec, overrides, fit_intercept)
+        reason = impl.unsupported_reason(case.device, case.dtype)
+        if reason is None and case.device == "cuda":
+            reason = cuda_missing
+        if reason is None:
+            return
+        reasons.append(reason)
+    raise InputError("nothing to run: every case would be skipped (" + "; ".join(dict.fromkeys(reasons)) + ")")
 
 
 def _devices(choice: str) -> list[str]:
@@ -127,7 +151,13 @@ def command_run(args: argparse.Namespace) -> int:
         raise InputError(f"--resume {out}: no results.csv there to resume")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be >= 1, got {args.threads}")
-    with RunFolder(out).locked() as folder, limited_threads(args.threads):
+    _refuse_nothing_to_run(problem, specs, _devices(args.device), dtypes, overrides, fit_intercept, args.device)
+    folder = RunFolder(out)
+    if args.resume is None and folder.previous_outputs():
+        if not args.overwrite:
+            raise InputError(f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it")
+        folder.clear(RUN_OUTPUTS)
+    with folder.locked(), limited_threads(args.threads):
         return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args)
 
 
@@ -170,7 +200,8 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
     failed = results[results["status"].isin(FAILED)]
     for _, row in failed.iterrows():
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
-    print(f"\nwrote {out}/results.csv, report.md, models/", file=sys.stderr)
+    written = ["results.csv", "report.md", *(["models/"] if folder.models.is_dir() else []), *drawn]
+    print(f"\nwrote {out}/: {', '.join(written)}", file=sys.stderr)
     return exit_status(results)
 
 

@@ -23,6 +23,11 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "device": results["device"],
             "dtype": results["dtype"],
             "status": results["status"],
+            **(
+                {"why skipped": results["reason"].where(results["status"] == "skipped", "").fillna("")}
+                if (results["status"] == "skipped").any()
+                else {}
+            ),
             "median": results["time_median_s"].map(human_time),
             "IQR": results["time_iqr_s"].map(human_time),
             "rounds": results["rounds"].map(figure_text),

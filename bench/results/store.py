@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,7 +51,24 @@ class RunFolder:
         try:
             yield self
         finally:
+            # Unlinked while still held: nobody can take the old inode's lock in between, and the
+            # folder keeps no trace. (Windows cannot unlink an open file: there it stays.)
+            with contextlib.suppress(OSError):
+                os.unlink(self.root / LOCK_NAME)
             lock.release()
+
+    def previous_outputs(self) -> list[Path]:
+        """What a previous run left here (anything but the lock)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.name != LOCK_NAME)
+
+    def clear(self, names: tuple[str, ...]) -> None:
+        """Remove what a previous run of this kind wrote (files and folders named in `names`,
+        and its plots); anything else in the folder is left alone."""
+        for path in self.previous_outputs():
+            if path.name in names or path.suffix == ".png":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def load_finished(self) -> set[tuple[str, str, str, str]]:
         """Read back what an earlier (interrupted) run finished; those cases are not run again."""
