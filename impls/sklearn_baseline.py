@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn import linear_model
 
 from impls.base import Implementation
 from impls.cost import Cost, closed_form
@@ -46,6 +45,8 @@ class SklearnBaseline(Implementation):
         return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        from sklearn import linear_model  # here: listing or importing impls needs no scikit-learn
+
         o: SklearnOptions = self.options
         estimator = getattr(linear_model, o.estimator)(fit_intercept=o.fit_intercept, **o.estimator_args)
         X_np, y_np = X.numpy(), y.numpy()

@@ -4,40 +4,37 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import fields
-from pathlib import Path
 
 import torch
 
 import impls
-from bench import problems
 from bench.errors import InputError
+from bench.problems.catalogue import CATALOGUE
 from impls import LinearFit
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
-    list_cmd.set_defaults(handler=command_list)
-
-    predict = commands.add_parser("predict", help="load a saved model and predict for new inputs")
-    predict.add_argument("model", type=Path, help="a models/*.pt file written by `run`")
-    predict.add_argument("row", nargs="+", help="one input row as comma-separated numbers (repeatable)")
-    predict.set_defaults(handler=command_predict)
-
-
 def command_list(args: argparse.Namespace) -> int:
+    """From declarations only: no problem is built, no heavy library imported."""
     print("problems:")
-    for name in problems.available():
-        doc = "n, d, k, noise, seed" if name == "synthetic" else problems.load(name).description
-        print(f"  {name:16s} {doc}")
-    print("  --csv PATH       your data: --target COL [--target COL ...], the other columns are features")
+    for name, entry in CATALOGUE.items():
+        print(f"  {name:16s} {entry.shape:28s} {entry.description}")
+    print(f"  {'--csv PATH':16s} {'':28s} your data: --target COL [--target COL ...], the other columns are features")
     print("\nimplementations:")
     for name in impls.available():
         cls = impls.implementation_class(name)
-        devices = ", ".join(cls.devices)
-        print(f"  {name:16s} {cls.summary} [{devices}]")
-        options = ", ".join(f.name for f in fields(cls.Options))
-        print(f"  {'':16s} options: {options}")
+        print(f"  {name:16s} {cls.summary} [{', '.join(cls.devices)}]")
+        print(f"  {'':16s} options: {', '.join(option_labels(cls))}")
     return 0
+
+
+def option_labels(cls: type[impls.Implementation]) -> list[str]:
+    """The options a user can set, with the rules that limit them."""
+    labels = []
+    for field in fields(cls.Options):
+        if field.name in ("optimizer", "optimizer_args") and not getattr(cls, "takes_optimizer", True):
+            continue  # the hand-written SGD loops refuse them
+        labels.append(f"{field.name} (CUDA only)" if field.name == "graph" else field.name)
+    return labels
 
 
 def command_predict(args: argparse.Namespace) -> int:

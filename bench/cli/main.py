@@ -1,4 +1,4 @@
-"""`linreg-bench`: the parser and the exit codes; each group of commands has its own module here.
+"""`linreg-bench`: parse, import the one command's module, run it, and map errors to exit codes.
 
 Exit 0 all passed, 1 a case failed (or a regression, when asked), 2 bad usage or input.
 """
@@ -6,9 +6,10 @@ Exit 0 all passed, 1 a case failed (or a regression, when asked), 2 bad usage or
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from bench.cli import info, regression, run, studies, sweep
+from bench.cli import parsers
 from bench.errors import InputError
 from impls import OptionError
 
@@ -21,9 +22,16 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="linreg-bench", description="Benchmark and compare linear-regression implementations.")
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
-    for module in (run, sweep, regression, studies, info):
-        module.add_parsers(commands)
+    for add in (parsers.add_run_commands, parsers.add_sweep_commands, parsers.add_regression_commands,
+                parsers.add_studies_commands, parsers.add_info_commands):  # fmt: skip
+        add(commands)
     return parser
+
+
+def handler(name: str):
+    """ "module:function" in bench/cli: imported only for the command that runs."""
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(f"bench.cli.{module}"), function)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        return args.handler(args)
+        return handler(args.handler)(args)
     except (InputError, OptionError) as exc:
         print(f"linreg-bench: error: {exc}", file=sys.stderr)
         return 2

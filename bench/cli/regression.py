@@ -4,50 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import impls
 from bench import problems
 from bench.errors import InputError
-from bench.harness.cases import DEVICES, DTYPES, ImplSpec, default_specs
+from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
 from bench.regression.ab import ABPlan, default_base, exported, resolve_commit, run_ab
 from bench.regression.compare import CompareConfig, compare, machine_differences
 from bench.reports.comparison_report import comparison_markdown
 from bench.results.readers import LoadedResults, load_results
 from bench.results.store import RunFolder
-
-
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
-    compare_cmd.add_argument("base", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
-    compare_cmd.add_argument("new", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
-    add_gate_arguments(compare_cmd)
-    compare_cmd.set_defaults(handler=command_compare)
-
-    ab = commands.add_parser("ab", help="benchmark two git revisions side by side, rounds interleaved, and compare")
-    ab.add_argument("--base", help="base revision (default: merge base with main; HEAD~1 on main)")
-    ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
-    ab.add_argument("--impl", action="append", default=[], metavar="NAME[:key=value,...]", help="default all")
-    ab.add_argument("--device", choices=DEVICES, default="cpu")
-    ab.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default float32")
-    ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
-    ab.add_argument(
-        "--inject-slowdown",
-        action="append",
-        default=[],
-        metavar="IMPL=FACTOR",
-        help="stretch IMPL's fits on the new side by FACTOR: checks that the gate catches it",
-    )
-    add_gate_arguments(ab)
-    ab.set_defaults(handler=command_ab)
-
-
-def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a significant slowdown")
-    parser.add_argument("--min-factor", type=float, default=1.10, help="smallest slowdown that fails (1.10)")
-    parser.add_argument("--alpha", type=float, default=0.002, help="significance level of the rank test (0.002)")
-    parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
 
 
 def command_compare(args: argparse.Namespace) -> int:

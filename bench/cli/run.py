@@ -14,7 +14,7 @@ from tqdm import tqdm
 from bench import problems
 from bench.errors import InputError
 from bench.harness import roofline
-from bench.harness.cases import DEVICES, DTYPES, ImplSpec, default_specs, parse_dtype, plan
+from bench.harness.cases import DEVICES, ImplSpec, default_specs, parse_dtype, plan
 from bench.harness.configuration import configure
 from bench.harness.machine import machine_info
 from bench.harness.runner import cuda_unavailable_reason, run
@@ -26,59 +26,6 @@ from bench.reports import run_plots as plots
 from bench.reports.run_report import markdown_report, summary_table
 from bench.results.schema import FAILED, exit_status
 from bench.results.store import RunFolder
-
-
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
-    data = run_cmd.add_argument_group("data")
-    data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
-    data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
-    data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
-    data.add_argument(
-        "--certified", type=Path, help="certified values for --csv (JSON, as in bench/problems/data/strd)"
-    )
-    for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
-        data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
-    what = run_cmd.add_argument_group("what runs")
-    what.add_argument(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="NAME[:key=value,...]",
-        help="implementation, with options (repeatable; default all)",
-    )
-    what.add_argument("--device", choices=(*DEVICES, "all"), default="all")
-    what.add_argument(
-        "--dtype", action="append", default=[], choices=list(DTYPES), help="repeatable; default float32 and float64"
-    )
-    what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
-    training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
-    training.add_argument("--epochs", type=int)
-    training.add_argument("--lr", type=float)
-    training.add_argument("--batch-size", type=int)
-    training.add_argument("--optimizer")
-    timing = run_cmd.add_argument_group("timing")
-    timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
-    timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
-    timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    timing.add_argument(
-        "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
-    )
-    run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
-    run_cmd.add_argument("--no-plots", action="store_true")
-    run_cmd.add_argument(
-        "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
-    )
-    run_cmd.add_argument(
-        "--overwrite", action="store_true", help="replace what an earlier run wrote to --out (default: refuse)"
-    )
-    run_cmd.add_argument(
-        "--resume",
-        type=Path,
-        metavar="DIR",
-        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
-    )
-    run_cmd.set_defaults(handler=command_run)
 
 
 def _problem(args: argparse.Namespace) -> problems.Problem:

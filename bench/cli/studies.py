@@ -15,7 +15,7 @@ from tqdm import tqdm
 import impls
 from bench.atomic import write_atomic
 from bench.errors import InputError
-from bench.harness.cases import DTYPES, ImplSpec, parse_dtype
+from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
 from bench.harness.memory import PeakMemory
 from bench.judge import checks
@@ -24,60 +24,6 @@ from bench.reports.study_plots import conditioning_plot, scaling_plot
 from bench.results.store import RunFolder
 from bench.studies import conditioning, streaming
 from bench.studies import scaling as scale
-
-
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
-    cond.add_argument("--cond", type=float, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
-    cond.add_argument(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="NAME[:key=value,...]",
-        help="default: every normal-equation solver, cholesky unscaled, sklearn",
-    )
-    cond.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default both")
-    cond.add_argument("--n", type=int, default=1000)
-    cond.add_argument("--d", type=int, default=10)
-    cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
-    cond.set_defaults(handler=command_conditioning)
-
-    stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
-    source = stream.add_mutually_exclusive_group()
-    source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
-    source.add_argument("--parquet", type=Path, help="a Parquet file read in chunks (with --target)")
-    stream.add_argument("--target", action="append", default=[])
-    stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
-    stream.add_argument("--d", type=int, default=10)
-    stream.add_argument("--noise", type=float, default=0.1)
-    stream.add_argument("--seed", type=int, default=0)
-    stream.add_argument("--chunk-rows", type=int, default=1_000_000)
-    stream.add_argument(
-        "--method",
-        choices=("closed-form", "sgd"),
-        default="closed-form",
-        help="merged normal equations (default), or minibatch SGD streamed over the chunks",
-    )
-    stream.add_argument("--epochs", type=int, default=10, help="sgd: passes over the data")
-    stream.add_argument("--lr", type=float, default=0.5, help="sgd: step (½ squared error, / batch size)")
-    stream.add_argument("--batch-size", type=int, default=100_000, help="sgd: rows per step")
-    stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
-    stream.set_defaults(handler=command_stream)
-
-    scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
-    scale_cmd.add_argument(
-        "--impl",
-        action="append",
-        default=[],
-        metavar="NAME[:key=value,...]",
-        help="default: every implementation (nn-linear with loader=tensor)",
-    )
-    scale_cmd.add_argument("--n", type=int, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
-    scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
-    scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
-    scale_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
-    scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
-    scale_cmd.set_defaults(handler=command_scale)
 
 
 def command_conditioning(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from bench import problems
 from bench.atomic import write_atomic
 from bench.errors import InputError
-from bench.harness.cases import DTYPES, parse_dtype
+from bench.harness.cases import parse_dtype
 from bench.judge.reference import reference_solution
 from bench.problems.csv_file import load_csv
 from bench.reports import sweep_plots
@@ -23,46 +23,6 @@ from bench.reports.sweep_report import sweep_report
 from bench.results.store import RunFolder
 from bench.studies import optimizer_sweep as sweep
 from bench.studies import optimizers
-
-
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    sweep_cmd = commands.add_parser("sweep", help="compare optimizers: tuned lr, time-to-target, curves")
-    sweep_cmd.add_argument("--dataset", default="d2l", help="built-in problem; default d2l")
-    sweep_cmd.add_argument("--csv", type=Path, help="your own data instead (with --target)")
-    sweep_cmd.add_argument("--target", action="append", default=[], help="target column of --csv")
-    sweep_cmd.add_argument("--optimizer", action="append", default=[], help="repeatable; default: all presets")
-    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)")
-    sweep_cmd.add_argument(
-        "--batch-size",
-        type=int,
-        action="append",
-        default=[],
-        help="repeatable; default the problem's tutorial batch (LBFGS is always full batch)",
-    )
-    sweep_cmd.add_argument("--seeds", type=int, default=5, help="reruns of each optimizer's best lr (default 5)")
-    sweep_cmd.add_argument("--epochs", type=int, help="budget per cell (default max(20, the tutorial's))")
-    sweep_cmd.add_argument(
-        "--excess-target",
-        type=float,
-        default=1e-6,
-        dest="excess_target",
-        help="target excess loss (L − L*)/L* (default 1e-6)",
-    )
-    sweep_cmd.add_argument(
-        "--features",
-        choices=("raw", "standardized", "both"),
-        default="raw",
-        help="fit on raw or standardised features (parameters mapped back), or both side by side",
-    )
-    sweep_cmd.add_argument(
-        "--loader",
-        choices=("tensor", "dataloader"),
-        default="tensor",
-        help="nn-linear batching (default tensor: DataLoader's per-row cost is not the optimizer's)",
-    )
-    sweep_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
-    sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
-    sweep_cmd.set_defaults(handler=command_sweep)
 
 
 def command_sweep(args: argparse.Namespace) -> int:

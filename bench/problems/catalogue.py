@@ -4,7 +4,7 @@ and the NIST StRD sets (shipped in data/strd)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,6 @@ from typing import Any
 import torch
 
 from bench.errors import InputError
-from bench.problems.csv_file import load_csv
 from bench.problems.problem import D2L_STYLE, D2L_TRAINING, Problem
 
 UNIVARIATE_X = [3.3, 4.4, 5.5, 6.71, 6.93, 4.168, 9.779, 6.182, 7.59, 2.167, 7.042, 10.791, 5.313, 7.997, 3.1]
@@ -142,21 +141,38 @@ STRD = {"strd-norris": "Norris", "strd-longley": "Longley", "strd-noint1": "NoIn
 def strd(key: str) -> Problem:
     """A NIST StRD linear least-squares dataset with its certified values (shipped in the package)."""
 
+    from bench.problems.csv_file import load_csv  # here: pandas is not needed to list or build the others
+
     name = STRD[key]
     problem = load_csv(STRD_DIR / f"{name}.csv", ["y"], certified=STRD_DIR / f"{name}.certified.json", name=key)
     # The tutorials' SGD settings on raw StRD scales blow up: that is the known, reported result.
     return replace(problem, known_status=dict.fromkeys((*D2L_STYLE, "nn-linear"), "diverged"))
 
 
-CATALOGUE: dict[str, Callable[..., Problem]] = {
-    "d2l": d2l,
-    "univariate": univariate,
-    "crop-yields": crop_yields,
-    "crop-yields-5": lambda: crop_yields(rows=5),
-    "synthetic": synthetic,
-    **{f"synthetic-{size}": partial(synthetic_size, size) for size in SIZES},
-    **{key: partial(strd, key) for key in STRD},
-}
+@dataclass(frozen=True)
+class Entry:
+    """A built-in problem as `list` shows it, without building its data (synthetic-large is 800 MB)."""
+
+    build: Callable[..., Problem]
+    shape: str  # "n × d → k", or the parameters for `synthetic`
+    description: str
+
+
+CATALOGUE: dict[str, Entry] = {
+    "d2l": Entry(d2l, "1,000 × 2 → 1", "d2l: y = Xw + b + N(0, 0.01²), w = [2, -3.4], b = 4.2"),
+    "univariate": Entry(univariate, "15 × 1 → 1", "univariate GD tutorial: 15 fixed points, full-batch GD, MSE"),
+    "crop-yields": Entry(crop_yields, "15 × 3 → 2", "Zero to GANs crop yields: (temp, rainfall, humidity) -> "
+                         "(apples, oranges)"),
+    "crop-yields-5": Entry(partial(crop_yields, rows=5), "5 × 3 → 2", "crop yields, the tutorial's first 5 rows"),
+    "synthetic": Entry(synthetic, "--n --d --k --noise --seed", "X ~ N(0, 1), true w, b ~ N(0, 1), Gaussian noise"),
+    **{f"synthetic-{size}": Entry(partial(synthetic_size, size), f"{n:,} × {d} → 1", f"synthetic, noise 0.1 ({size})")
+       for size, (n, d) in SIZES.items()},
+    "strd-norris": Entry(partial(strd, "strd-norris"), "36 × 1 → 1", "NIST StRD Norris, certified values"),
+    "strd-longley": Entry(partial(strd, "strd-longley"), "16 × 6 → 1",
+                          "NIST StRD Longley (cond ~5e9), certified values"),
+    "strd-noint1": Entry(partial(strd, "strd-noint1"), "11 × 1 → 1",
+                         "NIST StRD NoInt1 (no intercept), certified values"),
+}  # fmt: skip
 
 
 def available() -> list[str]:
@@ -168,6 +184,6 @@ def load(name: str, **params: Any) -> Problem:
     if name not in CATALOGUE:
         raise InputError(f"unknown dataset {name!r} (available: {', '.join(CATALOGUE)}; or --csv PATH)")
     try:
-        return CATALOGUE[name](**params)
+        return CATALOGUE[name].build(**params)
     except TypeError:
         raise InputError(f"dataset {name} takes no parameters {sorted(params)}") from None

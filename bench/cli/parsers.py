@@ -1,0 +1,199 @@
+"""The whole command-line grammar of `linreg-bench`, and nothing else: building it imports only
+torch and the registry, so `--help` and `list` start fast; each command's own module (`run`,
+`sweep`, `regression`, `studies`, `info`) is imported only when that command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.harness.cases import DEVICES, DTYPES
+
+
+def add_run_commands(commands: argparse._SubParsersAction) -> None:
+    run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
+    data = run_cmd.add_argument_group("data")
+    data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
+    data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
+    data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
+    data.add_argument(
+        "--certified", type=Path, help="certified values for --csv (JSON, as in bench/problems/data/strd)"
+    )
+    for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
+        data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
+    what = run_cmd.add_argument_group("what runs")
+    what.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="implementation, with options (repeatable; default all)",
+    )
+    what.add_argument("--device", choices=(*DEVICES, "all"), default="all")
+    what.add_argument(
+        "--dtype", action="append", default=[], choices=list(DTYPES), help="repeatable; default float32 and float64"
+    )
+    what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
+    training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
+    training.add_argument("--epochs", type=int)
+    training.add_argument("--lr", type=float)
+    training.add_argument("--batch-size", type=int)
+    training.add_argument("--optimizer")
+    timing = run_cmd.add_argument_group("timing")
+    timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
+    timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
+    timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument(
+        "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
+    )
+    run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
+    run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
+    )
+    run_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier run wrote to --out (default: refuse)"
+    )
+    run_cmd.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
+    )
+    run_cmd.set_defaults(handler="run:command_run")
+
+
+def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
+    sweep_cmd = commands.add_parser("sweep", help="compare optimizers: tuned lr, time-to-target, curves")
+    sweep_cmd.add_argument("--dataset", default="d2l", help="built-in problem; default d2l")
+    sweep_cmd.add_argument("--csv", type=Path, help="your own data instead (with --target)")
+    sweep_cmd.add_argument("--target", action="append", default=[], help="target column of --csv")
+    sweep_cmd.add_argument("--optimizer", action="append", default=[], help="repeatable; default: all presets")
+    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)")
+    sweep_cmd.add_argument(
+        "--batch-size",
+        type=int,
+        action="append",
+        default=[],
+        help="repeatable; default the problem's tutorial batch (LBFGS is always full batch)",
+    )
+    sweep_cmd.add_argument("--seeds", type=int, default=5, help="reruns of each optimizer's best lr (default 5)")
+    sweep_cmd.add_argument("--epochs", type=int, help="budget per cell (default max(20, the tutorial's))")
+    sweep_cmd.add_argument(
+        "--excess-target",
+        type=float,
+        default=1e-6,
+        dest="excess_target",
+        help="target excess loss (L − L*)/L* (default 1e-6)",
+    )
+    sweep_cmd.add_argument(
+        "--features",
+        choices=("raw", "standardized", "both"),
+        default="raw",
+        help="fit on raw or standardised features (parameters mapped back), or both side by side",
+    )
+    sweep_cmd.add_argument(
+        "--loader",
+        choices=("tensor", "dataloader"),
+        default="tensor",
+        help="nn-linear batching (default tensor: DataLoader's per-row cost is not the optimizer's)",
+    )
+    sweep_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
+    sweep_cmd.set_defaults(handler="sweep:command_sweep")
+
+
+def add_regression_commands(commands: argparse._SubParsersAction) -> None:
+    compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
+    compare_cmd.add_argument("base", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
+    compare_cmd.add_argument("new", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
+    add_gate_arguments(compare_cmd)
+    compare_cmd.set_defaults(handler="regression:command_compare")
+
+    ab = commands.add_parser("ab", help="benchmark two git revisions side by side, rounds interleaved, and compare")
+    ab.add_argument("--base", help="base revision (default: merge base with main; HEAD~1 on main)")
+    ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
+    ab.add_argument("--impl", action="append", default=[], metavar="NAME[:key=value,...]", help="default all")
+    ab.add_argument("--device", choices=DEVICES, default="cpu")
+    ab.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default float32")
+    ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
+    ab.add_argument(
+        "--inject-slowdown",
+        action="append",
+        default=[],
+        metavar="IMPL=FACTOR",
+        help="stretch IMPL's fits on the new side by FACTOR: checks that the gate catches it",
+    )
+    add_gate_arguments(ab)
+    ab.set_defaults(handler="regression:command_ab")
+
+
+def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a significant slowdown")
+    parser.add_argument("--min-factor", type=float, default=1.10, help="smallest slowdown that fails (1.10)")
+    parser.add_argument("--alpha", type=float, default=0.002, help="significance level of the rank test (0.002)")
+    parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
+
+
+def add_studies_commands(commands: argparse._SubParsersAction) -> None:
+    cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
+    cond.add_argument("--cond", type=float, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
+    cond.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="default: every normal-equation solver, cholesky unscaled, sklearn",
+    )
+    cond.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default both")
+    cond.add_argument("--n", type=int, default=1000)
+    cond.add_argument("--d", type=int, default=10)
+    cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
+    cond.set_defaults(handler="studies:command_conditioning")
+
+    stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
+    source = stream.add_mutually_exclusive_group()
+    source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
+    source.add_argument("--parquet", type=Path, help="a Parquet file read in chunks (with --target)")
+    stream.add_argument("--target", action="append", default=[])
+    stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
+    stream.add_argument("--d", type=int, default=10)
+    stream.add_argument("--noise", type=float, default=0.1)
+    stream.add_argument("--seed", type=int, default=0)
+    stream.add_argument("--chunk-rows", type=int, default=1_000_000)
+    stream.add_argument(
+        "--method",
+        choices=("closed-form", "sgd"),
+        default="closed-form",
+        help="merged normal equations (default), or minibatch SGD streamed over the chunks",
+    )
+    stream.add_argument("--epochs", type=int, default=10, help="sgd: passes over the data")
+    stream.add_argument("--lr", type=float, default=0.5, help="sgd: step (½ squared error, / batch size)")
+    stream.add_argument("--batch-size", type=int, default=100_000, help="sgd: rows per step")
+    stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
+    stream.set_defaults(handler="studies:command_stream")
+
+    scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
+    scale_cmd.add_argument(
+        "--impl",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="default: every implementation (nn-linear with loader=tensor)",
+    )
+    scale_cmd.add_argument("--n", type=int, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
+    scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
+    scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
+    scale_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
+    scale_cmd.set_defaults(handler="studies:command_scale")
+
+
+def add_info_commands(commands: argparse._SubParsersAction) -> None:
+    list_cmd = commands.add_parser("list", help="the built-in problems and the implementations")
+    list_cmd.set_defaults(handler="info:command_list")
+
+    predict = commands.add_parser("predict", help="load a saved model and predict for new inputs")
+    predict.add_argument("model", type=Path, help="a models/*.pt file written by `run`")
+    predict.add_argument("row", nargs="+", help="one input row as comma-separated numbers (repeatable)")
+    predict.set_defaults(handler="info:command_predict")
