@@ -22,6 +22,8 @@ class LinearFit:
     bias: torch.Tensor
     losses: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    feature_names: tuple[str, ...] = ()  # optional: saved with the model, so `predict` can name its outputs
+    target_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.weight.ndim != 2:
@@ -53,15 +55,24 @@ class LinearFit:
             self.bias.to(device=device, dtype=dtype),
             list(self.losses),
             list(self.notes),
+            self.feature_names,
+            self.target_names,
         )
 
     def save(self, path: str | Path) -> None:
-        """The tutorials' format: `torch.save({'weight': w, 'bias': b}, path)`."""
-        torch.save({"weight": self.weight.detach().cpu(), "bias": self.bias.detach().cpu()}, path)
+        """The tutorials' format, `torch.save({'weight': w, 'bias': b}, path)`, plus the column names
+        where the fit has them (the tutorials' own loading code ignores extra keys)."""
+        state: dict = {"weight": self.weight.detach().cpu(), "bias": self.bias.detach().cpu()}
+        if self.feature_names:
+            state["feature_names"] = list(self.feature_names)
+        if self.target_names:
+            state["target_names"] = list(self.target_names)
+        torch.save(state, path)
 
     @classmethod
     def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> LinearFit:
         state = torch.load(path, map_location=map_location, weights_only=True)
         if not isinstance(state, dict) or not {"weight", "bias"} <= state.keys():
             raise ValueError(f"{path}: not a saved LinearFit (expected a dict with 'weight' and 'bias')")
-        return cls(state["weight"], state["bias"])
+        names = {key: tuple(state[key]) for key in ("feature_names", "target_names") if key in state}
+        return cls(state["weight"], state["bias"], **names)

@@ -72,7 +72,17 @@ def test_saved_model_predicts_in_a_fresh_process(tmp_path):
     ref = reference_solution(p.X, p.y)
     expected = (np.array(CROP_NEW_INPUT) @ ref.weight.T + ref.bias)[0]
     assert [float(v) for v in plain.stdout.split()] == pytest.approx(expected.tolist(), rel=1e-9)
-    assert [float(v) for v in cli.stdout.strip().split(",")] == pytest.approx(expected.tolist(), rel=1e-5)
+    header, values = cli.stdout.strip().splitlines()
+    assert header == "apples,oranges"  # the targets are named (they were bare numbers before)
+    assert [float(v) for v in values.split(",")] == pytest.approx(expected.tolist(), rel=1e-5)
+
+
+def test_predict_on_a_file_that_is_not_a_model_says_so(tmp_path, capsys):
+    junk = tmp_path / "notes.pt"
+    junk.write_text("not a model")
+    assert main(["predict", str(junk), "1,2,3"]) == 2
+    err = capsys.readouterr().err
+    assert "notes.pt: not a model saved by linreg-bench" in err and "pop from empty list" not in err
 
 
 def test_user_csv_runs(tmp_path):

@@ -42,8 +42,11 @@ def command_predict(args: argparse.Namespace) -> int:
         raise InputError(f"{args.model}: no such model file")
     try:
         fit = LinearFit.load(args.model)
-    except Exception as exc:
-        raise InputError(f"{args.model}: cannot load ({exc})") from None
+    except Exception:  # torch.load's own messages ("pop from empty list") say nothing to a user
+        raise InputError(
+            f"{args.model}: not a model saved by linreg-bench (expected a torch.save file holding "
+            "{'weight': (k, d), 'bias': (k,)}, as in a run's models/ folder)"
+        ) from None
     try:
         rows = [[float(v) for v in row.split(",")] for row in args.row]
     except ValueError:
@@ -51,6 +54,7 @@ def command_predict(args: argparse.Namespace) -> int:
     X = torch.tensor(rows, dtype=fit.weight.dtype)
     if X.shape[1] != fit.n_features:
         raise InputError(f"{args.model} expects {fit.n_features} features per row, got {X.shape[1]}")
+    print(",".join(fit.target_names or [f"y{j}" for j in range(fit.n_targets)]))  # a CSV header
     for row in fit.predict(X).tolist():
         print(",".join(f"{v:.6g}" for v in row))
     return 0

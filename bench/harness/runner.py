@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -114,7 +114,8 @@ def conclude(
         if peaks is not None:
             impl, dtype = prepared.impl, prepared.case.dtype
             row.update(roofline_figures(impl, dtype, problem.n, problem.d, problem.k, timing.median, peaks))
-    return Outcome(prepared.case, row, fit.to("cpu"), list(fit.losses))
+    saved = replace(fit.to("cpu"), feature_names=problem.feature_names, target_names=problem.target_names)
+    return Outcome(prepared.case, row, saved, list(fit.losses))
 
 
 def run_case(
