@@ -87,13 +87,17 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(reason)
         return implementation
 
-    def fit(self, X: Any, y: Any) -> LinearRegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegressor:
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
         implementation = self._implementation()
         dtype = parse_dtype(self.dtype)
         X_t = torch.tensor(X, dtype=dtype, device=self.device)  # a copy: the input may be read-only
         y_t = torch.tensor(y, dtype=dtype, device=self.device)
-        fit = implementation.fit(X_t, y_t if y_t.ndim == 2 else y_t[:, None])
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.ndim == 0:  # scikit-learn's convention: one number weighs every row alike
+                sample_weight = np.full(X.shape[0], float(sample_weight))
+        fit = implementation.fit(X_t, y_t if y_t.ndim == 2 else y_t[:, None], sample_weight=sample_weight)
         weight, bias = fit.weight.double().cpu().numpy(), fit.bias.double().cpu().numpy()
         if not (np.isfinite(weight).all() and np.isfinite(bias).all()):
             raise ValueError(f"{self.impl} diverged: non-finite parameters (lower lr, or standardise X)")

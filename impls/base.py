@@ -14,7 +14,7 @@ from impls.cuda_graphs import GraphedEpoch
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
-from impls.validation import ArrayLike, checked_input
+from impls.validation import ArrayLike, InvalidInput, checked_input, checked_sample_weight
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -38,6 +38,7 @@ class Implementation(ABC):
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {}
     iterative: ClassVar[bool] = False
     default_variants: ClassVar[tuple[dict[str, Any], ...]] = ()  # option sets a default run also compares
+    supports_sample_weight: ClassVar[bool] = False  # True: fit_unchecked takes sample_weight=
 
     def __init__(self, **options: Any) -> None:
         self.options = build_options(self.Options, options, self.name)
@@ -52,13 +53,25 @@ class Implementation(ABC):
             return f"{self.name} supports {names} only, not {str(dtype).removeprefix('torch.')}"
         return None
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> LinearFit:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> LinearFit:
         """The checked entry point for API users: X (n, d) and y (n, k) as tensors (NumPy arrays are
-        converted, and the fit says so in its notes), validated once, then `fit_unchecked`."""
+        converted, and the fit says so in its notes), validated once, then `fit_unchecked`.
+        `sample_weight` (n,), non-negative: minimise Σ wᵢ‖yᵢ − Wxᵢ − b‖², where supported."""
         X, y, notes = checked_input(X, y, self)
-        fit = self.fit_unchecked(X, y)
+        if sample_weight is None:
+            fit = self.fit_unchecked(X, y)
+        else:
+            fit = self.fit_unchecked(X, y, sample_weight=self._checked_weights(sample_weight, X))
         fit.notes[:0] = notes
         return fit
+
+    def _checked_weights(self, sample_weight: ArrayLike, X: torch.Tensor) -> torch.Tensor:
+        if not self.supports_sample_weight:
+            raise InvalidInput(
+                f"{self.name} does not support sample_weight (normal-equation and sklearn do; "
+                "or repeat rows in proportion to integer weights)"
+            )
+        return checked_sample_weight(sample_weight, X, self.name)
 
     @abstractmethod
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
@@ -147,8 +160,12 @@ class IterativeImplementation(Implementation):
         weight, bias = self.split_theta(theta)
         return LinearFit(weight.contiguous(), bias.clone(), torch.stack(losses).tolist() if losses else [])
 
-    def fit(self, X: ArrayLike, y: ArrayLike, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, on_epoch: EpochCallback | None = None
+    ) -> LinearFit:
         """As `Implementation.fit`, with an optional per-epoch observer."""
+        if sample_weight is not None:
+            self._checked_weights(sample_weight, torch.as_tensor(X))
         X, y, notes = checked_input(X, y, self)
         fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
         fit.notes[:0] = notes

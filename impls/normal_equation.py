@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -10,6 +10,7 @@ from impls.base import Implementation
 from impls.cost import Cost, closed_form
 from impls.fit import LinearFit
 from impls.options import ClosedFormOptions, OptionError
+from impls.weighting import to_unweighted
 
 SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
 AUTO_MAX_COND = 1e3  # auto takes the Cholesky fast path while cond(centred, scaled Gram) ≤ this: ≤ 3 digits lost
@@ -189,13 +190,16 @@ def solve_cholesky(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes:
 class NormalEquation(Implementation):
     """Least squares in closed form; `cholesky` solves AᵀA θ = Aᵀy with the Gram matrix built from X."""
 
+    supports_sample_weight = True
     name = "normal-equation"
     summary = "closed form on [X 1]: auto (default; Cholesky, svd when ill-conditioned) | svd | qr | lstsq | cholesky"
     Options = NormalEquationOptions
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
         o: NormalEquationOptions = self.options
+        if sample_weight is not None:
+            return self._fit_weighted(X, y, sample_weight)
         dtype, notes = X.dtype, []
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
@@ -219,6 +223,14 @@ class NormalEquation(Implementation):
             coef = self._solve(Xc / scale, y - y_mean, False, notes) / scale[:, None]  # (d, k)
             weight, bias = coef.T, y_mean - x_mean @ coef
         return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
+
+    def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
+        """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
+        Xw, yw, x_mean, y_mean = to_unweighted(X, y, sample_weight, self.options.fit_intercept)
+        options = {f.name: getattr(self.options, f.name) for f in fields(self.options)}
+        inner = type(self)(**{**options, "fit_intercept": False}).fit_unchecked(Xw, yw)
+        bias = y_mean - inner.weight @ x_mean
+        return LinearFit(inner.weight, bias.contiguous(), notes=[*inner.notes, "weighted by sample_weight"])
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
         return closed_form(self.options.solver, n, d + int(self.options.fit_intercept), k, itemsize)

@@ -32,6 +32,7 @@ class SklearnOptions(ClosedFormOptions):
 class SklearnBaseline(Implementation):
     """`sklearn.linear_model.LinearRegression` by default; CPU only, like scikit-learn."""
 
+    supports_sample_weight = True
     name = "sklearn"
     summary = "scikit-learn LinearRegression (or Ridge, SGDRegressor); CPU, NumPy round trip timed"
     Options = SklearnOptions
@@ -44,21 +45,22 @@ class SklearnBaseline(Implementation):
             return None
         return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
         from sklearn import linear_model  # here: listing or importing impls needs no scikit-learn
 
         o: SklearnOptions = self.options
         estimator = getattr(linear_model, o.estimator)(fit_intercept=o.fit_intercept, **o.estimator_args)
         X_np, y_np = X.numpy(), y.numpy()
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight.numpy()}
         if o.estimator == "SGDRegressor":  # single-target only
             coefs, intercepts = [], []
             for j in range(y_np.shape[1]):
-                estimator.fit(X_np, y_np[:, j])
+                estimator.fit(X_np, y_np[:, j], **weights)
                 coefs.append(estimator.coef_.copy())
                 intercepts.append(np.atleast_1d(estimator.intercept_).copy())
             coef, intercept = np.stack(coefs), np.concatenate(intercepts)
         else:
-            estimator.fit(X_np, y_np)
+            estimator.fit(X_np, y_np, **weights)
             coef = np.asarray(estimator.coef_).reshape(y_np.shape[1], X_np.shape[1])
             intercept = np.broadcast_to(np.asarray(estimator.intercept_, dtype=coef.dtype), (y_np.shape[1],)).copy()
         weight = torch.from_numpy(np.ascontiguousarray(coef)).to(X.dtype)

@@ -48,7 +48,7 @@ def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
     if X.shape[0] == 0 or X.shape[1] == 0 or y.shape[1] == 0:
         raise InvalidInput(f"{who}: empty data: X is {tuple(X.shape)}, y is {tuple(y.shape)}")
     if X.shape[0] < 2:
-        raise InvalidInput(f"{who}: a single row cannot determine a regression; need at least 2")
+        raise InvalidInput(f"{who}: 1 sample: a single row cannot determine a regression; need at least 2")
     if X.device != y.device:
         raise InvalidInput(f"{who}: X is on {X.device} but y is on {y.device}; move both to one device")
     if X.dtype != y.dtype:
@@ -81,3 +81,18 @@ def checked_input(X: Any, y: Any, impl: Implementation) -> tuple[torch.Tensor, t
     if reason is not None:
         raise InvalidInput(reason)
     return X, y, notes
+
+
+def checked_sample_weight(sample_weight: Any, X: torch.Tensor, who: str) -> torch.Tensor:
+    """(n,) non-negative finite weights with a positive sum, in X's dtype and on X's device."""
+    weight = torch.as_tensor(sample_weight)
+    if weight.ndim != 1 or weight.shape[0] != X.shape[0]:
+        raise InvalidInput(f"{who}: sample_weight must have shape ({X.shape[0]},), got {tuple(weight.shape)}")
+    if weight.dtype == torch.bool or weight.is_complex():
+        raise InvalidInput(f"{who}: sample_weight has dtype {str(weight.dtype).removeprefix('torch.')}; give numbers")
+    weight = weight.to(device=X.device, dtype=X.dtype)
+    if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()):
+        raise InvalidInput(f"{who}: sample_weight must be finite and >= 0")
+    if not float(weight.sum()) > 0:
+        raise InvalidInput(f"{who}: every sample weight is zero: no row would count")
+    return weight
