@@ -57,7 +57,7 @@ class Implementation(ABC):
         """The checked entry point for API users: X (n, d) and y (n, k) as tensors (NumPy arrays are
         converted, and the fit says so in its notes), validated once, then `fit_unchecked`.
         `sample_weight` (n,), non-negative: minimise Σ wᵢ‖yᵢ − Wxᵢ − b‖², where supported."""
-        X, y, notes = checked_input(X, y, self)
+        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
         if sample_weight is None:
             fit = self.fit_unchecked(X, y)
         else:
@@ -166,7 +166,7 @@ class IterativeImplementation(Implementation):
         """As `Implementation.fit`, with an optional per-epoch observer."""
         if sample_weight is not None:
             self._checked_weights(sample_weight, torch.as_tensor(X))
-        X, y, notes = checked_input(X, y, self)
+        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
         fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
         fit.notes[:0] = notes
         return fit

@@ -7,13 +7,11 @@ harness validates once while it prepares a case and then times `fit_unchecked` a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
-
-if TYPE_CHECKING:
-    from impls.base import Implementation
 
 ArrayLike = torch.Tensor | np.ndarray
 
@@ -60,15 +58,17 @@ def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
             raise InvalidInput(f"{who}: {name} contains {value} at row {row}, column {col}")
 
 
-def checked_input(X: Any, y: Any, impl: Implementation) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """(X, y, notes) ready for `impl.fit_unchecked`: NumPy arrays converted (and noted), the
-    contract checked, and the device and dtype ones the implementation supports."""
+def checked_input(
+    X: Any, y: Any, who: str, unsupported_reason: Callable[[torch.device, torch.dtype], str | None]
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """(X, y, notes) ready for an implementation's `fit_unchecked`: NumPy arrays converted (and
+    noted), the contract checked, and the device and dtype ones the implementation supports."""
     notes = []
     converted = []
     for name, value in (("X", X), ("y", y)):
         if hasattr(value, "toarray") or (isinstance(value, torch.Tensor) and value.layout != torch.strided):
             raise InvalidInput(
-                f"{impl.name}: {name} is sparse; linreg-bench fits dense data: densify it ({name}.toarray() or "
+                f"{who}: {name} is sparse; linreg-bench fits dense data: densify it ({name}.toarray() or "
                 f"{name}.to_dense()), or use scikit-learn directly for sparse data"
             )
         if isinstance(value, np.ndarray):
@@ -76,8 +76,8 @@ def checked_input(X: Any, y: Any, impl: Implementation) -> tuple[torch.Tensor, t
             value = torch.as_tensor(value)
         converted.append(value)
     X, y = converted
-    validate(X, y, impl.name)
-    reason = impl.unsupported_reason(X.device, X.dtype)
+    validate(X, y, who)
+    reason = unsupported_reason(X.device, X.dtype)
     if reason is not None:
         raise InvalidInput(reason)
     return X, y, notes

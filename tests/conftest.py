@@ -44,6 +44,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.benchmark_disable = True
 
 
+# `pytest -m quick`: a one-minute check across every package. Left out: the benchmark matrix, and
+# the tests that start processes, kill runs or train for seconds (listed here by module or name).
+SLOW_MODULES = {"test_resume.py", "test_ab.py", "test_plugins.py", "test_sklearn_estimator.py", "test_streaming.py"}
+SLOW_NAMES = ("lbfgs", "without_fcntl", "without_our_code", "fresh_process", "imports_no_heavy", "console_script",
+              "default_run_writes", "side_by_side", "sweep_command", "answers_honestly")  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        slow = "benchmarks" in path.parts or path.name in SLOW_MODULES or any(n in item.name for n in SLOW_NAMES)
+        if not slow:
+            item.add_marker(pytest.mark.quick)
+
+
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     """The same machine and software record as `linreg-bench run` (torch, BLAS, threads, CUDA)."""
     from bench.harness.machine import machine_info as harness_machine_info

@@ -172,8 +172,10 @@ def test_cuda_graph_option_is_refused_off_cuda_with_a_reason(d2l_problem, name, 
     impl = impls.create(name, graph=True, **options)
     assert "CUDA only" in impl.unsupported_reason("cpu", torch.float32)
     assert impl.unsupported_reason("cuda", torch.float32) is None
-    with pytest.raises(impls.OptionError, match="CUDA only"):
+    with pytest.raises(impls.InvalidInput, match="CUDA only"):  # at the public fit's boundary
         impl.fit(d2l_problem.X, d2l_problem.y)
+    with pytest.raises(impls.OptionError, match="CUDA only"):  # and inside, should a caller skip the check
+        impl.fit_unchecked(d2l_problem.X, d2l_problem.y)
     with pytest.raises(impls.OptionError, match="graph must be true or false"):
         impls.create(name, graph="yes", **options)
 

@@ -89,7 +89,7 @@ def test_out_of_memory_is_an_error_for_that_case_and_memory_is_released(monkeypa
     class Hungry(impls.Implementation):
         name = "hungry"
 
-        def fit(self, X, y):
+        def fit_unchecked(self, X, y):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
 
     emptied = []
