@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any, ClassVar
 
 import torch
@@ -68,8 +69,8 @@ class Implementation(ABC):
     def _checked_weights(self, sample_weight: ArrayLike, X: torch.Tensor) -> torch.Tensor:
         if not self.supports_sample_weight:
             raise InvalidInput(
-                f"{self.name} does not support sample_weight (normal-equation and sklearn do; "
-                "or repeat rows in proportion to integer weights)"
+                f"{self.name} does not support sample_weight (declare supports_sample_weight and accept "
+                "fit_unchecked(X, y, sample_weight=...), or repeat rows in proportion to integer weights)"
             )
         return checked_sample_weight(sample_weight, X, self.name)
 
@@ -101,6 +102,7 @@ class IterativeImplementation(Implementation):
     # parameters), and the options that change only its speed; the report sets them side by side.
     tutorial: ClassVar[str | None] = None
     speed_options: ClassVar[tuple[str, ...]] = ()
+    supports_sample_weight: ClassVar[bool] = True  # through fit_weighted, for every loop alike
 
     def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
         if getattr(self.options, "graph", False) and torch.device(device).type != "cuda":
@@ -164,12 +166,37 @@ class IterativeImplementation(Implementation):
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, on_epoch: EpochCallback | None = None
     ) -> LinearFit:
         """As `Implementation.fit`, with an optional per-epoch observer."""
-        if sample_weight is not None:
-            self._checked_weights(sample_weight, torch.as_tensor(X))
         X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
-        fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
+        if sample_weight is None:
+            fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
+        else:
+            fit = self.fit_weighted(X, y, self._checked_weights(sample_weight, X), on_epoch)
         fit.notes[:0] = notes
         return fit
+
+    def fit_weighted(
+        self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor, on_epoch: EpochCallback | None = None
+    ) -> LinearFit:
+        """The same loop on rows scaled by √w, with the intercept as a last column of √w: every
+        batch's loss is then Σ wᵢ‖yᵢ − Wxᵢ − b‖², the weighted objective, whatever the loop or
+        optimizer. Its start differs from the unweighted one (the bias is drawn like a weight), and
+        an epoch still visits each row once, so integer weights are not repeated rows for SGD."""
+        root = sample_weight.sqrt()[:, None]
+        intercept = self.options.fit_intercept
+        A = torch.cat([root * X, root], dim=1) if intercept else root * X
+        options = {f.name: getattr(self.options, f.name) for f in fields(self.options)}
+        inner = type(self)(**{**options, "fit_intercept": False})
+
+        def split(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            if intercept:
+                return weight[:, :-1], weight[:, -1]
+            return weight, torch.zeros(weight.shape[0], dtype=weight.dtype, device=weight.device)
+
+        observer = None if on_epoch is None else (lambda epoch, weight, _bias: on_epoch(epoch, *split(weight)))
+        fit = inner.fit_unchecked(A, root * y, on_epoch=observer)
+        weight, bias = split(fit.weight)
+        note = "weighted by sample_weight (losses are the weighted MSE, Σ w·r² / (n·k))"
+        return LinearFit(weight.contiguous(), bias.contiguous(), fit.losses, [*fit.notes, note])
 
     @abstractmethod
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
