@@ -59,12 +59,16 @@ class Implementation(ABC):
         converted, and the fit says so in its notes), validated once, then `fit_unchecked`.
         `sample_weight` (n,), non-negative: minimise Σ wᵢ‖yᵢ − Wxᵢ − b‖², where supported."""
         X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
-        if sample_weight is None:
-            fit = self.fit_unchecked(X, y)
-        else:
-            fit = self.fit_unchecked(X, y, sample_weight=self._checked_weights(sample_weight, X))
+        weight = None if sample_weight is None else self._checked_weights(sample_weight, X)
+        fit = self.fit_prepared(X, y, weight)
         fit.notes[:0] = notes
         return fit
+
+    def fit_prepared(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+        """The fit on checked input, weighted or not: what the harness times."""
+        if sample_weight is None:
+            return self.fit_unchecked(X, y)
+        return self.fit_unchecked(X, y, sample_weight=sample_weight)
 
     def _checked_weights(self, sample_weight: ArrayLike, X: torch.Tensor) -> torch.Tensor:
         if not self.supports_sample_weight:
@@ -173,6 +177,11 @@ class IterativeImplementation(Implementation):
             fit = self.fit_weighted(X, y, self._checked_weights(sample_weight, X), on_epoch)
         fit.notes[:0] = notes
         return fit
+
+    def fit_prepared(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+        if sample_weight is None:
+            return self.fit_unchecked(X, y)
+        return self.fit_weighted(X, y, sample_weight)
 
     def fit_weighted(
         self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor, on_epoch: EpochCallback | None = None

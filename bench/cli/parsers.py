@@ -17,6 +17,11 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
     data.add_argument("--target", action="append", default=[], help="target column of --csv (repeatable)")
     data.add_argument(
+        "--weight",
+        metavar="COL",
+        help="a column of --csv with sample weights (>= 0): fit and judge the weighted problem",
+    )
+    data.add_argument(
         "--certified", type=Path, help="certified values for --csv (JSON, as in bench/problems/data/strd)"
     )
     for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):

@@ -35,9 +35,9 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     if args.csv is not None:
         if synthetic:
             raise InputError("--n/--d/--k/--noise/--seed apply to --dataset synthetic, not --csv")
-        return load_csv(args.csv, args.target, certified=args.certified)
-    if args.target or args.certified:
-        raise InputError("--target and --certified need --csv")
+        return load_csv(args.csv, args.target, certified=args.certified, weight=args.weight)
+    if args.target or args.certified or args.weight:
+        raise InputError("--target, --certified and --weight need --csv")
     if synthetic and args.dataset != "synthetic":
         raise InputError(f"--n/--d/--k/--noise/--seed apply to --dataset synthetic, not {args.dataset}")
     return problems.load(args.dataset, **synthetic)
@@ -128,7 +128,7 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
     if finished:
         print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
 
-    reference = reference_solution(problem.X, problem.y, fit_intercept)
+    reference = reference_solution(problem.X, problem.y, fit_intercept, problem.sample_weight)
     with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
 
         def on_outcome(outcome) -> None:

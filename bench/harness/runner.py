@@ -66,10 +66,11 @@ class PreparedCase:
     skip_reason: str | None = None
     X: torch.Tensor | None = None
     y: torch.Tensor | None = None
+    sample_weight: torch.Tensor | None = None
 
     def fit(self) -> LinearFit:
-        """What is timed: a fit on data already on the device."""
-        return self.impl.fit_unchecked(self.X, self.y)
+        """What is timed: a fit on data already on the device (validated in `prepare`)."""
+        return self.impl.fit_prepared(self.X, self.y, self.sample_weight)
 
 
 def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
@@ -82,6 +83,8 @@ def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_interce
         o = impl.options
         row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
     reason = impl.unsupported_reason(case.device, case.dtype)
+    if reason is None and problem.sample_weight is not None and not impl.supports_sample_weight:
+        reason = f"{case.spec.name} does not support sample_weight, and {problem.name} is weighted"
     if reason is None and case.device == "cuda":
         reason = cuda_unavailable_reason()
     if reason is not None:
@@ -89,7 +92,8 @@ def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_interce
     X = problem.X.to(device=case.device, dtype=case.dtype)
     y = problem.y.to(device=case.device, dtype=case.dtype)
     validate(X, y, case.spec.label)  # once, untimed: values that overflow the dtype surface here
-    return PreparedCase(case, row, impl, None, X, y)
+    weight = None if problem.sample_weight is None else problem.sample_weight.to(device=case.device, dtype=case.dtype)
+    return PreparedCase(case, row, impl, None, X, y, weight)
 
 
 def conclude(
@@ -157,7 +161,7 @@ def run(
     """Every case in order; `on_outcome` sees each as soon as it is finished (to persist it).
     Pass `reference` when the caller needs it too: at scale it is a float64 SVD of the data."""
     fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
-    reference = reference or reference_solution(problem.X, problem.y, fit_intercept)
+    reference = reference or reference_solution(problem.X, problem.y, fit_intercept, problem.sample_weight)
     outcomes = []
     for case in cases:
         outcome = run_case(

@@ -61,34 +61,49 @@ def optimum_tolerance(p: int, k: int) -> float:
 
 
 def loss_and_excess(
-    weight: np.ndarray, bias: np.ndarray, X: np.ndarray, y: np.ndarray, ref: Reference
+    weight: np.ndarray,
+    bias: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    ref: Reference,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[float, float, np.ndarray]:
-    """(training MSE, excess loss (L − L*)/L*, A(θ − θ*)) in float64.
+    """(training MSE, excess loss (L − L*)/L*, √w·A(θ − θ*)) in float64 (w = 1 without weights;
+    the MSE is then Σ w r² / (Σw·k)).
 
-    L − L* = ‖A(θ − θ*)‖² / (n·k) exactly, because the optimum's residual is orthogonal to A, so the
-    excess comes from the shift itself, not from a difference of two nearly equal losses. Without
-    noise (L* = 0) it is relative to the loss of predicting 0. A diverging fit overflows: that is
-    reported as inf, not warned about.
+    L − L* = ‖√w·A(θ − θ*)‖² / (Σw·k) exactly, because the optimum's weighted residual is
+    orthogonal to A, so the excess comes from the shift itself, not from a difference of two nearly
+    equal losses. Without noise (L* = 0) it is relative to the loss of predicting 0. A diverging
+    fit overflows: that is reported as inf, not warned about.
     """
+    root = np.ones((X.shape[0], 1)) if sample_weight is None else np.sqrt(sample_weight)[:, None]
+    total = float((root**2).sum())
     with np.errstate(over="ignore", invalid="ignore"):
-        loss = float(((y - X @ weight.T - bias) ** 2).mean())
-        shift = X @ (weight - ref.weight).T + (bias - ref.bias)  # (n, k)
-        scale = ref.mse if ref.mse > 0 else float((y**2).mean())
-        excess = float((shift**2).mean() / scale) if scale > 0 else 0.0
+        loss = float(((root * (y - X @ weight.T - bias)) ** 2).sum() / (total * y.shape[1]))
+        shift = root * (X @ (weight - ref.weight).T + (bias - ref.bias))  # (n, k)
+        scale = ref.mse if ref.mse > 0 else _zero_loss(y, root)
+        excess = float((shift**2).sum() / (total * y.shape[1]) / scale) if scale > 0 else 0.0
     return loss, excess, shift
+
+
+def _zero_loss(y: np.ndarray, root: np.ndarray) -> float:
+    """The (weighted) MSE of predicting 0: the yardstick of divergence and of noise-free excess."""
+    return float(((root * y) ** 2).sum() / ((root**2).sum() * y.shape[1]))
 
 
 def judge(fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, fit_intercept: bool) -> Verdict:
     """The verdict on one fit, in named steps: blown up? then identifiable, near the optimum, near
     the truth; every failing step adds its sentence to the reason."""
     X, y = problem.X.numpy(), problem.y.numpy()
+    sample_weight = None if problem.sample_weight is None else problem.sample_weight.numpy()
     weight, bias = _params(fit)
     losses = np.asarray(fit.losses, dtype=float)
-    zero_loss = float((y**2).mean())
+    root = np.ones((X.shape[0], 1)) if sample_weight is None else np.sqrt(sample_weight)[:, None]
+    zero_loss = _zero_loss(y, root)
     if not (np.isfinite(weight).all() and np.isfinite(bias).all()) or not np.isfinite(losses).all():
         return _non_finite_verdict(losses)
 
-    final_loss, excess, shift = loss_and_excess(weight, bias, X, y, ref)
+    final_loss, excess, shift = loss_and_excess(weight, bias, X, y, ref, sample_weight)
     param_distance = _relative_distance(weight, bias, ref)
     digits = digit_figures(weight, bias, ref, problem, fit_intercept)
     nan = float("nan")

@@ -15,30 +15,47 @@ from bench.problems.problem import D2L_TRAINING, Problem
 
 
 def load_csv(
-    path: str | Path, targets: list[str], certified: str | Path | None = None, name: str | None = None
+    path: str | Path,
+    targets: list[str],
+    certified: str | Path | None = None,
+    name: str | None = None,
+    weight: str | None = None,
 ) -> Problem:
-    """Features are the columns that are not targets; `certified` is a JSON of certified values
-    (bench/problems/data/strd format) whose `intercept` flag sets whether the model has one."""
+    """Features are the columns that are neither targets nor the `weight` column (sample weights,
+    >= 0); `certified` is a JSON of certified values (bench/problems/data/strd format) whose
+    `intercept` flag sets whether the model has one."""
     path = Path(path)
     _check_targets_given(path, targets)
     frame = _read_text_table(path)
-    _check_header(path, frame, targets)
-    features = [c for c in frame.columns if c not in targets]
+    _check_header(path, frame, targets, weight)
+    features = [c for c in frame.columns if c not in targets and c != weight]
     numeric = {column: _numeric_column(path, frame, column) for column in frame.columns}
     X = torch.from_numpy(np.column_stack([numeric[c] for c in features]))
     y = torch.from_numpy(np.column_stack([numeric[t] for t in targets]))
     values = load_certified(certified, tuple(features), tuple(targets)) if certified is not None else None
+    sample_weight = _sample_weight(path, weight, numeric[weight]) if weight else None
     return Problem(
         name or path.stem,
         X,
         y,
-        description=f"{path.name}: {len(frame)} rows, features {', '.join(features)} -> {', '.join(targets)}",
+        description=f"{path.name}: {len(frame)} rows, features {', '.join(features)} -> {', '.join(targets)}"
+        + (f", weighted by {weight}" if weight else ""),
         training=dict(D2L_TRAINING),
         feature_names=tuple(features),
         target_names=tuple(targets),
         certified=values,
         fit_intercept=values.intercept if values is not None else True,
+        sample_weight=sample_weight,
     )
+
+
+def _sample_weight(path: Path, column: str, values: np.ndarray) -> torch.Tensor:
+    negative = values < 0
+    if negative.any():
+        raise InputError(f"{path}: column {column!r}, line {_first_bad_line(negative)}: a weight must be >= 0")
+    if not values.sum() > 0:
+        raise InputError(f"{path}: column {column!r}: every weight is zero")
+    return torch.from_numpy(values)
 
 
 def _check_targets_given(path: Path, targets: list[str]) -> None:
@@ -67,7 +84,7 @@ def _header(path: Path) -> list[str]:
         return [name.strip() for name in next(csv.reader(handle), [])]
 
 
-def _check_header(path: Path, frame: pd.DataFrame, targets: list[str]) -> None:
+def _check_header(path: Path, frame: pd.DataFrame, targets: list[str], weight: str | None = None) -> None:
     header = _header(path)
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
@@ -78,7 +95,11 @@ def _check_header(path: Path, frame: pd.DataFrame, targets: list[str]) -> None:
         raise InputError(
             f"{path}: no target column {', '.join(map(repr, missing))} (columns: {', '.join(map(str, columns))})"
         )
-    if not [c for c in columns if c not in targets]:
+    if weight is not None and weight not in columns:
+        raise InputError(f"{path}: no weight column {weight!r} (columns: {', '.join(map(str, columns))})")
+    if weight is not None and weight in targets:
+        raise InputError(f"{path}: column {weight!r} cannot be both a target and the weight")
+    if not [c for c in columns if c not in targets and c != weight]:
         raise InputError(f"{path}: no feature columns left after the targets {', '.join(targets)}")
     if len(frame) < 2:
         raise InputError(f"{path}: needs at least 2 data rows, found {len(frame)}")

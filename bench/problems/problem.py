@@ -34,6 +34,7 @@ class Problem:
     known_status: dict[str, str] = field(default_factory=dict)
     fit_intercept: bool = True
     certified: Certified | None = None
+    sample_weight: torch.Tensor | None = None  # (n,) float64: fit and judge the weighted problem
 
     @property
     def n(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -73,7 +74,8 @@ def _pairing_keys(label: str) -> tuple[tuple | None, tuple | None]:
     defaults = {f.name: f.default for f in fields(cls.Options)}
     options = dict(spec.options)
     speed = {k: options.pop(k) for k in getattr(cls, "speed_options", ()) if k in options}
-    math = tuple(sorted(options.items(), key=lambda item: item[0]))
+    # hashable: option values may be dicts (optimizer_args)
+    math = tuple(sorted((k, json.dumps(v, sort_keys=True) if isinstance(v, dict) else v) for k, v in options.items()))
     plain = all(value == defaults.get(k) for k, value in speed.items())
     tutorial = getattr(cls, "tutorial", None)
     own = (spec.name, math) if plain else None
