@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 import impls
@@ -18,7 +17,6 @@ from bench.errors import InputError
 from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
 from bench.harness.memory import PeakMemory
-from bench.judge import checks
 from bench.problems import chunks as chunked
 from bench.reports.study_plots import conditioning_plot, scaling_plot
 from bench.results.store import RunFolder
@@ -81,22 +79,17 @@ def command_stream(args: argparse.Namespace) -> int:
             fit, moments, seconds = streaming.stream_sgd(
                 lambda: tqdm(chunks_per_epoch(), **progress), args.epochs, args.lr, args.batch_size, args.seed
             )
-            _, info = streaming.solve(moments)  # the standard errors of the optimum, for the check
+            optimum, info = streaming.solve(moments)  # the optimum and its standard errors, for the check
         else:
             fit, info, seconds = streaming.stream_fit(tqdm(chunks_per_epoch(), **progress))
+            optimum = fit
     row = {
         "source": source, "method": args.method, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows,
         "time_s": seconds,
         "rows_per_s": info["n"] / seconds, "peak_rss_mb": peak.bytes / 2**20, "rank": info["rank"],
-        "cond_scaled_gram": info["cond_scaled_gram"], "status": "ok", "reason": "",
+        "cond_scaled_gram": info["cond_scaled_gram"],
+        **streaming.judge_stream(fit, optimum, info, truth),
     }  # fmt: skip
-    if truth is not None:
-        errors = torch.cat([(fit.weight - truth[0]).abs() / info["se_weight"],
-                            ((fit.bias - truth[1]).abs() / info["se_bias"])[:, None]], dim=1)  # fmt: skip
-        tolerance = checks.truth_tolerance(errors.numel())
-        row.update(truth_error_se=float(errors.max()), truth_tol_se=tolerance)
-        if row["truth_error_se"] > tolerance:
-            row.update(status="not-recovered", reason=f"{row['truth_error_se']:.3g} SE from the truth")
     with RunFolder(out).locked() as folder:
         write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
         folder.models.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from bench.errors import InputError
+from bench.judge import checks
 from bench.problems.chunks import Chunk
 from impls import LinearFit
 from impls.batching import ShuffleBuffer
@@ -75,6 +76,7 @@ def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict
         "n": moments.n, "rank": p - 1, "cond_scaled_gram": float(eigenvalues[-1] / eigenvalues[0]),
         "sigma": sigma, "se_weight": sigma[:, None] * cov_diag.sqrt()[None, :],
         "se_bias": sigma * (1.0 / moments.n + moments.x_mean @ (cov_diag * moments.x_mean)).sqrt(),
+        "rss": rss, "moments": moments,
     }  # fmt: skip
     return LinearFit(coef.T.contiguous(), bias), info
 
@@ -115,3 +117,45 @@ def stream_sgd(
         raise InputError("no rows to fit")
     d = theta.shape[0] - 1
     return LinearFit(theta[:d].T.contiguous(), theta[d].clone()), moments, time.perf_counter() - start
+
+
+def judge_stream(fit: LinearFit, optimum: LinearFit, info: dict[str, Any], truth: tuple | None = None) -> dict:
+    """The verdict on a streamed fit, from the moments alone (the rows are gone): `diverged` when
+    its parameters are not finite or its loss is over DIVERGENCE_FACTOR× that of predicting 0;
+    `not-recovered` outside the optimum's confidence region or, with a known truth, outside the
+    truth's Bonferroni bound. Returns status, reason and the figures for the row.
+
+    The shift from the optimum costs exactly δwᵀ Cxx δw + n (x̄ᵀδw + δb)² per target in squared
+    residuals (the optimum's residual is orthogonal to [X 1])."""
+    moments: Moments = info["moments"]
+    weight, bias = fit.weight.double(), fit.bias.double()
+    if not (bool(torch.isfinite(weight).all()) and bool(torch.isfinite(bias).all())):
+        return {"status": "diverged", "reason": "non-finite parameters"}
+    d_weight, d_bias = weight - optimum.weight, bias - optimum.bias  # (k, d), (k,)
+    quad = ((d_weight @ moments.Cxx) * d_weight).sum(dim=1) + moments.n * (d_weight @ moments.x_mean + d_bias) ** 2
+    loss = float((info["rss"] + quad).sum() / (moments.n * quad.numel()))
+    zero_loss = float((moments.Cyy.diagonal() + moments.n * moments.y_mean**2).sum() / (moments.n * quad.numel()))
+    row: dict[str, Any] = {"status": "ok", "reason": "", "final_loss": loss}
+    if not math.isfinite(loss) or loss > checks.DIVERGENCE_FACTOR * max(zero_loss, 1e-300):
+        return {**row, "status": "diverged", "reason": f"training loss {loss:.3g} is over "
+                f"{checks.DIVERGENCE_FACTOR:g}× that of predicting 0 ({zero_loss:.3g})"}  # fmt: skip
+    failures = []
+    sigma = info["sigma"]
+    if bool(torch.isfinite(sigma).all()) and bool((sigma > 0).all()):
+        distance = float((quad.sqrt() / sigma).max())
+        tolerance = checks.optimum_tolerance(info["rank"] + 1, quad.numel())
+        row.update(opt_distance_se=distance, opt_tol_se=tolerance)
+        if distance > tolerance:
+            failures.append(
+                f"{distance:.3g} standard errors from the least-squares optimum (tolerance {tolerance:.2f})"
+            )
+    if truth is not None:
+        errors = torch.cat([(weight - truth[0]).abs() / info["se_weight"],
+                            ((bias - truth[1]).abs() / info["se_bias"])[:, None]], dim=1)  # fmt: skip
+        tolerance = checks.truth_tolerance(errors.numel())
+        row.update(truth_error_se=float(errors.max()), truth_tol_se=tolerance)
+        if row["truth_error_se"] > tolerance:
+            failures.append(f"{row['truth_error_se']:.3g} SE from the truth (tolerance {tolerance:.2f})")
+    if failures:
+        row.update(status="not-recovered", reason="; ".join(failures))
+    return row
