@@ -60,6 +60,18 @@ def test_new_and_gone_cases():
     assert verdicts == {"a": "same", "b": "gone", "c": "new"}
 
 
+def test_error_rows_are_reported_as_error_not_a_crash():
+    """Before: `compare` exited 2 ("no raw round times") when either side had an error row."""
+    base = loaded({"a": timings(seed=1), "b": timings(seed=2), "c": timings(seed=3)}, "base")
+    new = loaded({"a": timings(seed=4), "b": timings(seed=5), "c": timings(seed=6)}, "new")
+    for side, impl in ((new, "b"), (base, "c")):
+        at = side.frame.index[side.frame["impl"] == impl]
+        side.frame.loc[at, ["status", "time_samples_s"]] = ["error", None]
+    result = compare(base, new).set_index("impl")
+    assert result["verdict"].to_dict() == {"a": "same", "b": "error", "c": "error"}
+    assert result["regression"].to_dict() == {"a": False, "b": True, "c": False}  # new errors are regressions
+
+
 def test_missing_raw_rounds_are_a_clear_error():
     base = loaded({"a": timings()}, "base.csv")
     base.frame.loc[0, "time_samples_s"] = None

@@ -66,11 +66,18 @@ def compare_samples(base: np.ndarray, new: np.ndarray, config: CompareConfig) ->
     }  # fmt: skip
 
 
+ERRORED = np.empty(0)  # a case that errored on a side: it has no times, and says so in the verdict
+
+
 def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
+    """Each case's raw round times; an `error` row maps to ERRORED, a skipped one is left out."""
     cases = {}
     for _, row in frame.iterrows():
         key = tuple(row[c] for c in CASE_KEY)
         if row["status"] == "skipped":
+            continue
+        if row["status"] == "error":
+            cases[key] = ERRORED
             continue
         times = samples(row["time_samples_s"])
         if times.size == 0:
@@ -80,19 +87,30 @@ def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
 
 
 def compare(base: LoadedResults, new: LoadedResults, config: CompareConfig | None = None) -> pd.DataFrame:
+    """One row per case. A case that errors on the new side where the base ran is a regression
+    (`error`, flagged); one that errored on the base side only is `error` too, not flagged."""
     config = config or CompareConfig()
     base_cases, new_cases = _timed(base.frame, base.origin), _timed(new.frame, new.origin)
     rows = []
     for key in [*base_cases, *(k for k in new_cases if k not in base_cases)]:
         row: dict[str, Any] = dict(zip(CASE_KEY, key, strict=True))
-        if key not in new_cases:
-            row.update(verdict="gone", regression=False, base_median_s=float(np.median(base_cases[key])))
-        elif key not in base_cases:
-            row.update(verdict="new", regression=False, new_median_s=float(np.median(new_cases[key])))
+        base_times, new_times = base_cases.get(key), new_cases.get(key)
+        if new_times is None:
+            row.update(verdict="gone", regression=False, base_median_s=_median(base_times))
+        elif base_times is None:
+            row.update(verdict="new", regression=False, new_median_s=_median(new_times))
+        elif base_times is ERRORED or new_times is ERRORED:
+            worse = new_times is ERRORED and base_times is not ERRORED
+            row.update(verdict="error", regression=worse, base_median_s=_median(base_times),
+                       new_median_s=_median(new_times))  # fmt: skip
         else:
-            row.update(compare_samples(base_cases[key], new_cases[key], config))
+            row.update(compare_samples(base_times, new_times, config))
         rows.append(row)
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def _median(times: np.ndarray) -> float:
+    return float(np.median(times)) if times.size else float("nan")
 
 
 def machine_differences(base: dict[str, Any], new: dict[str, Any]) -> list[str]:
