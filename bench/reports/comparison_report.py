@@ -41,7 +41,8 @@ def comparison_markdown(
         f"# linreg-bench compare: {base} → {new}",
         "",
         f"**{tally}; {regressions} regression(s)** — slower with Mann-Whitney p < {alpha:g} and by at least "
-        f"{min_factor:g}×, or an `error` on the new side where the base ran. Ratios are medians of the raw rounds, new / base, with a bootstrap 95% interval.",
+        f"{min_factor:g}×, or an `error` on the new side where the base ran. Ratios are medians of the raw "
+        "rounds, new / base, with a bootstrap 95% interval.",
         "",
     ]
     lines += [f"> warning: base and new ran on different machines or software — {w}" for w in warnings]
