@@ -132,7 +132,7 @@ def test_bad_csv_exits_2_with_one_line(case, tmp_path, capsys):
         (["run", "--dtype", "float16"], "invalid choice: 'float16'"),
         (["run", "--device", "tpu"], "invalid choice: 'tpu'"),
         (["run", "--csv", "/no/such.csv", "--target", "y"], "/no/such.csv: no such file"),
-        (["run", "--target", "y"], "--target and --certified need --csv"),
+        (["run", "--target", "y"], "--target, --certified and --weight need --csv"),
         (["run", "--n", "10"], "apply to --dataset synthetic"),
         (["run", "--rounds", "0"], "bad timing settings"),
     ],
