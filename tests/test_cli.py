@@ -173,6 +173,14 @@ def test_tutorial_costs_pair_each_fast_path_with_its_own_tutorial_in_the_same_se
     assert set(tutorial_costs(failed)["fast path"]) == {"nn-linear:loader=tensor"}
 
 
+def test_tutorial_costs_pair_specs_whose_options_hold_dicts():
+    """Before: TypeError (unhashable dict) and a traceback for `--impl nn-linear:line_search_fn=...`."""
+    wolfe = 'nn-linear:optimizer=lbfgs,optimizer_args={"line_search_fn": "strong_wolfe"}'
+    fast = 'nn-linear:optimizer=lbfgs,loader=tensor,optimizer_args={"line_search_fn": "strong_wolfe"}'
+    costs = tutorial_costs(pd.DataFrame([_row(wolfe, 0.05), _row(fast, 0.04)]))
+    assert list(zip(costs["tutorial loop"], costs["fast path"], strict=True)) == [(wolfe, fast)]
+
+
 def test_threads_are_set_for_the_run_recorded_and_restored(tmp_path, capsys):
     before = torch.get_num_threads()
     args = ["run", "--impl", "manual-gradient", "--device", "cpu", "--dtype", "float32", *QUICK]
