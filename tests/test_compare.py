@@ -8,7 +8,14 @@ import pytest
 
 from bench.cli import main
 from bench.errors import InputError
-from bench.regression.compare import CompareConfig, compare, compare_samples, machine_differences
+from bench.regression.compare import (
+    CompareConfig,
+    compare,
+    compare_samples,
+    machine_differences,
+    rounds_needed,
+    smallest_p_value,
+)
 from bench.results.readers import LoadedResults, load_results
 from bench.results.schema import results_frame
 
@@ -126,9 +133,28 @@ def test_cli_missing_raw_rounds_exit_2(tmp_path, capsys):
 def test_run_folders_compare_too(tmp_path):
     for name in ("a", "b"):
         args = ["run", "--impl", "normal-equation", "--device", "cpu", "--dtype", "float64", "--no-plots"]
-        assert main([*args, "--rounds", "5", "--min-time", "0", "--out", str(tmp_path / name)]) == 0
+        assert main([*args, "--rounds", "8", "--min-time", "0", "--out", str(tmp_path / name)]) == 0
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")]) == 0
     assert len(pd.read_csv(tmp_path / "c" / "comparison.csv")) == 1
+
+
+def test_too_few_rounds_for_alpha_are_refused_not_reported_same(tmp_path, capsys):
+    """Before: with <= 6 rounds a side the exact rank test can never reach p < 0.002, yet compare
+    and ab ran and said `same` to any slowdown, a 3x one included."""
+    assert smallest_p_value(6, 6) == pytest.approx(2 / 924) and smallest_p_value(6, 6) > 0.002
+    assert rounds_needed(0.002) == 7 and rounds_needed(0.05) == 4
+    paths = [_benchmark_json(tmp_path / f"{name}.json", scale, seed=seed) for name, scale, seed in
+             (("base", 1.0, 1), ("new", 3.0, 2))]  # fmt: skip
+    for path in paths:  # keep 6 rounds a side
+        doc = json.loads(path.read_text())
+        doc["benchmarks"][0]["stats"]["data"] = doc["benchmarks"][0]["stats"]["data"][:6]
+        path.write_text(json.dumps(doc))
+    assert main(["compare", *map(str, paths), "--fail-on-regression"]) == 2
+    err = capsys.readouterr().err
+    assert "smallest p is 0.0022, never below --alpha 0.002: give at least 7 rounds a side" in err
+    assert main(["compare", *map(str, paths), "--fail-on-regression", "--alpha", "0.01"]) == 1  # now it can fire
+    assert main(["ab", "--rounds", "6"]) == 2
+    assert "--rounds 6: with 6 and 6 rounds" in capsys.readouterr().err
 
 
 def test_machine_differences_are_named():

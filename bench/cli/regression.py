@@ -11,14 +11,22 @@ from bench.errors import InputError
 from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
 from bench.regression.ab import ABPlan, default_base, exported, resolve_commit, run_ab
-from bench.regression.compare import CompareConfig, compare, machine_differences
+from bench.regression.compare import (
+    CompareConfig,
+    check_gate_can_fire,
+    check_rounds_can_fire,
+    compare,
+    machine_differences,
+)
 from bench.reports.comparison_report import comparison_markdown
 from bench.results.readers import LoadedResults, load_results
 from bench.results.store import RunFolder
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    return report_comparison(load_results(args.base), load_results(args.new), args)
+    base, new = load_results(args.base), load_results(args.new)
+    check_gate_can_fire(base, new, args.alpha)  # a verdict that could never be `slower` is not reported
+    return report_comparison(base, new, args)
 
 
 def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Namespace) -> int:
@@ -55,6 +63,7 @@ def command_ab(args: argparse.Namespace) -> int:
          for t in dtypes],
         rounds=args.rounds, slowdown=slowdown,
     )  # fmt: skip
+    check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}")
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
     print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds", file=sys.stderr)

@@ -7,6 +7,7 @@ of per cent, so a fixed percentage threshold alone raises false alarms.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,30 @@ class CompareConfig:
             raise InputError(f"--alpha must be in (0, 1), got {self.alpha}")
         if self.min_factor < 1:
             raise InputError(f"--min-factor must be >= 1, got {self.min_factor}")
+
+
+def smallest_p_value(base_rounds: int, new_rounds: int) -> float:
+    """The smallest two-sided p the exact Mann-Whitney test can give for these sample sizes (every
+    base round on one side of every new round): 2 / C(n₁ + n₂, n₁)."""
+    return min(1.0, 2.0 / math.comb(base_rounds + new_rounds, base_rounds))
+
+
+def rounds_needed(alpha: float) -> int:
+    """Rounds per side below which a gate at `alpha` can never fire (6 for 0.002 gives 0.0022)."""
+    rounds = 2
+    while smallest_p_value(rounds, rounds) >= alpha:
+        rounds += 1
+    return rounds
+
+
+def check_rounds_can_fire(base_rounds: int, new_rounds: int, alpha: float, where: str) -> None:
+    """A gate that can never fire is refused (exit 2), never run and reported `same`."""
+    smallest = smallest_p_value(base_rounds, new_rounds)
+    if smallest >= alpha:
+        raise InputError(
+            f"{where}: with {base_rounds} and {new_rounds} rounds the rank test's smallest p is {smallest:.2g}, "
+            f"never below --alpha {alpha:g}: give at least {rounds_needed(alpha)} rounds a side, or a larger --alpha"
+        )
 
 
 def ratio_interval(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> tuple[float, float]:
@@ -84,6 +109,15 @@ def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
             raise InputError(f"{origin}: case {' '.join(map(str, key))} has no raw round times to compare")
         cases[key] = times
     return cases
+
+
+def check_gate_can_fire(base: LoadedResults, new: LoadedResults, alpha: float) -> None:
+    """Every case timed on both sides has enough rounds for the rank test to reach `alpha`."""
+    base_cases, new_cases = _timed(base.frame, base.origin), _timed(new.frame, new.origin)
+    for key, times in base_cases.items():
+        other = new_cases.get(key)
+        if other is not None and times.size and other.size:
+            check_rounds_can_fire(times.size, other.size, alpha, f"case {' '.join(map(str, key))}")
 
 
 def compare(base: LoadedResults, new: LoadedResults, config: CompareConfig | None = None) -> pd.DataFrame:
