@@ -70,6 +70,11 @@ class Implementation(ABC):
             return self.fit_unchecked(X, y)
         return self.fit_unchecked(X, y, sample_weight=sample_weight)
 
+    def with_options(self, **changes: Any) -> Implementation:
+        """The same implementation with some options changed (the options object is frozen)."""
+        options = {f.name: getattr(self.options, f.name) for f in fields(self.options)}
+        return type(self)(**{**options, **changes})
+
     def _checked_weights(self, sample_weight: ArrayLike, X: torch.Tensor) -> torch.Tensor:
         if not self.supports_sample_weight:
             raise InvalidInput(
@@ -171,17 +176,21 @@ class IterativeImplementation(Implementation):
     ) -> LinearFit:
         """As `Implementation.fit`, with an optional per-epoch observer."""
         X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
-        if sample_weight is None:
-            fit = self.fit_unchecked(X, y, on_epoch=on_epoch)
-        else:
-            fit = self.fit_weighted(X, y, self._checked_weights(sample_weight, X), on_epoch)
+        weight = None if sample_weight is None else self._checked_weights(sample_weight, X)
+        fit = self.fit_prepared(X, y, weight, on_epoch)
         fit.notes[:0] = notes
         return fit
 
-    def fit_prepared(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+    def fit_prepared(
+        self,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        sample_weight: torch.Tensor | None = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> LinearFit:
         if sample_weight is None:
-            return self.fit_unchecked(X, y)
-        return self.fit_weighted(X, y, sample_weight)
+            return self.fit_unchecked(X, y, on_epoch=on_epoch)
+        return self.fit_weighted(X, y, sample_weight, on_epoch)
 
     def fit_weighted(
         self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor, on_epoch: EpochCallback | None = None
@@ -193,8 +202,7 @@ class IterativeImplementation(Implementation):
         root = sample_weight.sqrt()[:, None]
         intercept = self.options.fit_intercept
         A = torch.cat([root * X, root], dim=1) if intercept else root * X
-        options = {f.name: getattr(self.options, f.name) for f in fields(self.options)}
-        inner = type(self)(**{**options, "fit_intercept": False})
+        inner = self.with_options(fit_intercept=False)
 
         def split(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             if intercept:

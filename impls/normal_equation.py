@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 
@@ -227,8 +227,7 @@ class NormalEquation(Implementation):
     def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
         Xw, yw, x_mean, y_mean = to_unweighted(X, y, sample_weight, self.options.fit_intercept)
-        options = {f.name: getattr(self.options, f.name) for f in fields(self.options)}
-        inner = type(self)(**{**options, "fit_intercept": False}).fit_unchecked(Xw, yw)
+        inner = self.with_options(fit_intercept=False).fit_unchecked(Xw, yw)
         bias = y_mean - inner.weight @ x_mean
         return LinearFit(inner.weight, bias.contiguous(), notes=[*inner.notes, "weighted by sample_weight"])
 
