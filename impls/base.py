@@ -12,6 +12,7 @@ from torch.nn import functional
 
 from impls.cost import Cost, sgd_epochs
 from impls.cuda_graphs import GraphedEpoch
+from impls.declarations import Declaration
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
@@ -40,6 +41,16 @@ class Implementation(ABC):
     iterative: ClassVar[bool] = False
     default_variants: ClassVar[tuple[dict[str, Any], ...]] = ()  # option sets a default run also compares
     supports_sample_weight: ClassVar[bool] = False  # True: fit_unchecked takes sample_weight=
+
+    def __init_subclass__(cls, declaration: Declaration | None = None, **kwargs: Any) -> None:
+        """Built-ins take name, summary, options and devices from their torch-free declaration."""
+        super().__init_subclass__(**kwargs)
+        if declaration is None:
+            return
+        if declaration.target != f"{cls.__module__}:{cls.__qualname__}":
+            raise TypeError(f"{cls.__qualname__} is declared as {declaration.target}")
+        cls.name, cls.summary, cls.Options = declaration.name, declaration.summary, declaration.Options
+        cls.devices, cls.takes_optimizer = declaration.devices, declaration.takes_optimizer
 
     def __init__(self, **options: Any) -> None:
         self.options = build_options(self.Options, options, self.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from impls.base import EpochCallback, IterativeImplementation
+from impls.declarations import D2L_REFERENCE
 from impls.fit import LinearFit
 from impls.options import TrainOptions
 
@@ -39,15 +40,12 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor, gen
         yield features[batch_indices], labels[batch_indices]
 
 
-class D2LReference(IterativeImplementation):
+class D2LReference(IterativeImplementation, declaration=D2L_REFERENCE):
     """Minibatch SGD as the d2l text writes it; `batch_size >= n` is full-batch gradient descent.
 
     Its loss is ½ squared error summed over the batch and the step divides by the nominal batch
     size, so at the same lr it moves half as far as SGD on `nn.MSELoss` (for one target).
     """
-
-    name = "d2l-reference"
-    summary = "d2l from scratch as written: data_iter over a Python list, backward(), param -= lr*grad/B"
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options

@@ -12,18 +12,17 @@ from torch.nn import functional
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.declarations import MANUAL_AUTOGRAD
 from impls.fit import LinearFit
 from impls.options import TrainOptions
 
 
-class ManualAutograd(IterativeImplementation):
+class ManualAutograd(IterativeImplementation, declaration=MANUAL_AUTOGRAD):
     """A leaf tensor with `requires_grad`, ½ squared error summed over the batch, `backward()`, and
     `param -= lr * grad / batch_size` (the nominal batch size, as d2l's `sgd`). Same shuffling
     order and parameters (to rounding) as `d2l-reference`; `batch_size >= n` is gradient descent."""
 
-    name = "manual-autograd"
     tutorial = "d2l-reference"
-    summary = "d2l from scratch: requires_grad leaf, loss.sum().backward(), param -= lr*grad/B (fast loop)"
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
         o: TrainOptions = self.options

@@ -8,20 +8,18 @@ import torch
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.declarations import MANUAL_GRADIENT
 from impls.fit import LinearFit
 from impls.options import GraphedTrainOptions
 
 
-class ManualGradient(IterativeImplementation):
+class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
     shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
     on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g.
     The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`, which stalls in
     float32 (MEASUREMENTS.md)."""
 
-    name = "manual-gradient"
-    summary = "d2l's analytic gradient formulas, in-place tensor ops into preallocated buffers, no autograd"
-    Options = GraphedTrainOptions
     tutorial = "d2l-reference"
     speed_options = ("graph",)
     grid = {**IterativeImplementation.grid, "graph": (False, True)}

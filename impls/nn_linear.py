@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -11,9 +10,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.declarations import NN_LINEAR
 from impls.fit import LinearFit
 from impls.init import initial_parameters
-from impls.options import GraphedTrainOptions, OptionError
+from impls.options import LOADERS, NNLinearOptions, OptionError
 
 
 def optimizer_classes() -> dict[str, type[torch.optim.Optimizer]]:
@@ -36,29 +36,6 @@ def make_optimizer(name: str, params, lr: float, args: dict) -> torch.optim.Opti
         return cls(params, lr=lr, **args)
     except (TypeError, ValueError) as exc:
         raise OptionError(f"nn-linear: optimizer {name} rejects its arguments {args}: {exc}") from None
-
-
-LOADERS = ("dataloader", "tensor")
-
-
-@dataclass(frozen=True)
-class NNLinearOptions(GraphedTrainOptions):
-    """`loader`: `dataloader` (the tutorial's `TensorDataset` + `DataLoader(shuffle=True)`, which
-    fetches and collates one row at a time) or `tensor` (one permutation per epoch, batches sliced
-    from the tensors in memory: the same shuffled minibatch SGD without the per-row cost).
-    `graph` (CUDA, `loader=tensor`): the first epoch runs as the plain loop, later ones replay it
-    as one captured CUDA graph — forward, backward and `optimizer.step()` of every batch."""
-
-    loader: str = "dataloader"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.loader not in LOADERS:
-            raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
-        if self.graph and self.loader != "tensor":
-            raise OptionError("nn-linear: graph=true needs loader=tensor (a DataLoader batches on the host)")
-        if self.graph and self.optimizer.lower() == "lbfgs":
-            raise OptionError("nn-linear: LBFGS decides on the host how often to re-evaluate; it cannot be graphed")
 
 
 def graph_safe_args(name: str, args: dict) -> dict:
@@ -92,7 +69,7 @@ def training_step(net: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Opt
     return step
 
 
-class NNLinear(IterativeImplementation):
+class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
     """The concise tutorial loop: `TensorDataset` + `DataLoader(shuffle=True)`, `zero_grad`,
     `backward`, `step` (see `training_step`).
 
@@ -100,10 +77,6 @@ class NNLinear(IterativeImplementation):
     ~47 µs for `nn.Linear` forward + `MSELoss` + `backward`, ~10 µs `step`, ~7 µs `zero_grad`.
     """
 
-    name = "nn-linear"
-    summary = "nn.Linear + nn.MSELoss + torch.optim (SGD by default), DataLoader(shuffle=True)"
-    Options = NNLinearOptions
-    takes_optimizer = True
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
     default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
     tutorial = "nn-linear"  # with loader=dataloader and no graph it is the tutorial loop itself

@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from impls.base import Implementation
 from impls.cost import Cost, closed_form
+from impls.declarations import NORMAL_EQUATION
 from impls.fit import LinearFit
-from impls.options import ClosedFormOptions, OptionError
+from impls.options import SCALINGS, SOLVERS, NormalEquationOptions
 from impls.weighting import to_unweighted
 
-SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
 AUTO_MAX_COND = 1e3  # auto takes the Cholesky fast path while cond(centred, scaled Gram) ≤ this: ≤ 3 digits lost
 GRAM_BLOCK_BYTES = 2 * 2**20  # CPU: a block stays in L2 for the products after the first (16 MiB: ~7% slower)
 GPU_GRAM_BLOCK_BYTES = 256 * 2**20  # CUDA: no cache to aim at, and every product is a launch; few, large blocks
 MAX_OFFSET = 1.0  # centre algebraically while every column's mean² ≤ this × its variance
-SCALINGS = ("center", "none")
-ACCUMULATE = ("input", "float64")
-
-
-@dataclass(frozen=True)
-class NormalEquationOptions(ClosedFormOptions):
-    """`solver`: auto (default), svd, qr, lstsq or cholesky. `auto` builds the centred Gram matrix of
-    [X y] in one blocked pass (no copy of X), scales it to unit diagonal and solves by Cholesky when
-    its condition number is at most AUTO_MAX_COND; otherwise it says so and uses svd. `scaling`:
-    `center` (default) subtracts the column means (with an intercept) and scales columns to unit
-    norm before factorising, the known cure for the conditioning that an offset column or mixed
-    units cause; `none` factorises [X 1]
-    as the textbook writes it. `accumulate`: `float64` computes float32 input in float64.
-
-    svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
-    normal equations grow with cond(A)²), it reveals the numerical rank so a rank-deficient X is
-    reported instead of returned as garbage, and it behaves the same on CPU and CUDA (CUDA's
-    `torch.linalg.lstsq` only has the `gels` driver, which assumes full rank).
-    """
-
-    solver: str = "auto"
-    scaling: str = "center"
-    accumulate: str = "input"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for option, value, allowed in (
-            ("solver", self.solver, SOLVERS),
-            ("scaling", self.scaling, SCALINGS),
-            ("accumulate", self.accumulate, ACCUMULATE),
-        ):
-            if value not in allowed:
-                raise OptionError(f"normal-equation: unknown {option} {value!r} (available: {', '.join(allowed)})")
 
 
 def design_matrix(X: torch.Tensor, fit_intercept: bool) -> torch.Tensor:
@@ -187,13 +152,10 @@ def solve_cholesky(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes:
     return torch.cholesky_solve(Aty, L)
 
 
-class NormalEquation(Implementation):
+class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     """Least squares in closed form; `cholesky` solves AᵀA θ = Aᵀy with the Gram matrix built from X."""
 
     supports_sample_weight = True
-    name = "normal-equation"
-    summary = "closed form on [X 1]: auto (default; Cholesky, svd when ill-conditioned) | svd | qr | lstsq | cholesky"
-    Options = NormalEquationOptions
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:

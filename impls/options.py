@@ -1,4 +1,5 @@
-"""Option objects: configured once, validated once, shared by every implementation."""
+"""Option objects: configured once, validated once. Every implementation's options live here, apart
+from its code and free of torch, so that listing and parsing them imports nothing heavy."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 INITS = ("normal", "randn", "zeros", "torch")
+LOADERS = ("dataloader", "tensor")
+SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
+SCALINGS = ("center", "none")
+ACCUMULATE = ("input", "float64")
+ESTIMATORS = ("LinearRegression", "Ridge", "SGDRegressor")
 
 
 class OptionError(ValueError):
@@ -79,3 +85,67 @@ class GraphedTrainOptions(TrainOptions):
         super().__post_init__()
         if not isinstance(self.graph, bool):
             raise OptionError(f"graph must be true or false, got {self.graph!r}")
+
+
+@dataclass(frozen=True)
+class NormalEquationOptions(ClosedFormOptions):
+    """`solver`: auto (default), svd, qr, lstsq or cholesky. `auto` builds the centred Gram matrix of
+    [X y] in one blocked pass (no copy of X), scales it to unit diagonal and solves by Cholesky when
+    its condition number is at most AUTO_MAX_COND; otherwise it says so and uses svd. `scaling`:
+    `center` (default) subtracts the column means (with an intercept) and scales columns to unit
+    norm before factorising, the known cure for the conditioning that an offset column or mixed
+    units cause; `none` factorises [X 1]
+    as the textbook writes it. `accumulate`: `float64` computes float32 input in float64.
+
+    svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
+    normal equations grow with cond(A)²), it reveals the numerical rank so a rank-deficient X is
+    reported instead of returned as garbage, and it behaves the same on CPU and CUDA (CUDA's
+    `torch.linalg.lstsq` only has the `gels` driver, which assumes full rank).
+    """
+
+    solver: str = "auto"
+    scaling: str = "center"
+    accumulate: str = "input"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for option, value, allowed in (
+            ("solver", self.solver, SOLVERS),
+            ("scaling", self.scaling, SCALINGS),
+            ("accumulate", self.accumulate, ACCUMULATE),
+        ):
+            if value not in allowed:
+                raise OptionError(f"normal-equation: unknown {option} {value!r} (available: {', '.join(allowed)})")
+
+
+@dataclass(frozen=True)
+class NNLinearOptions(GraphedTrainOptions):
+    """`loader`: `dataloader` (the tutorial's `TensorDataset` + `DataLoader(shuffle=True)`, which
+    fetches and collates one row at a time) or `tensor` (one permutation per epoch, batches sliced
+    from the tensors in memory: the same shuffled minibatch SGD without the per-row cost).
+    `graph` (CUDA, `loader=tensor`): the first epoch runs as the plain loop, later ones replay it
+    as one captured CUDA graph — forward, backward and `optimizer.step()` of every batch."""
+
+    loader: str = "dataloader"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.loader not in LOADERS:
+            raise OptionError(f"nn-linear: unknown loader {self.loader!r} (available: {', '.join(LOADERS)})")
+        if self.graph and self.loader != "tensor":
+            raise OptionError("nn-linear: graph=true needs loader=tensor (a DataLoader batches on the host)")
+        if self.graph and self.optimizer.lower() == "lbfgs":
+            raise OptionError("nn-linear: LBFGS decides on the host how often to re-evaluate; it cannot be graphed")
+
+
+@dataclass(frozen=True)
+class SklearnOptions(ClosedFormOptions):
+    """`estimator`: a `sklearn.linear_model` class name; `estimator_args`: its keyword arguments."""
+
+    estimator: str = "LinearRegression"
+    estimator_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.estimator not in ESTIMATORS:
+            raise OptionError(f"sklearn: unknown estimator {self.estimator!r} (available: {', '.join(ESTIMATORS)})")

@@ -1,43 +1,43 @@
-"""Stable names -> implementation classes; third parties add theirs via an entry point group."""
+"""Stable names -> implementations; third parties add theirs via an entry point group.
+
+Built-ins are known by their torch-free declarations (impls/declarations.py) and imported only when
+their class is asked for; plug-ins are imported when the registry is first read.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from impls.base import Implementation
-from impls.d2l_reference import D2LReference
-from impls.manual_autograd import ManualAutograd
-from impls.manual_gradient import ManualGradient
-from impls.nn_linear import NNLinear
-from impls.normal_equation import NormalEquation
+from impls.declarations import BUILTIN, Declaration
 from impls.options import OptionError
-from impls.sklearn_baseline import SklearnBaseline
+
+if TYPE_CHECKING:
+    from impls.base import Implementation
 
 ENTRY_POINT_GROUP = "linreg_bench.impls"
-BUILTIN: tuple[type[Implementation], ...] = (
-    ManualAutograd, NNLinear, NormalEquation, SklearnBaseline, ManualGradient, D2LReference,
-)  # fmt: skip
 
 
 class UnknownImplementation(OptionError):
     """A name that is neither built in nor registered through the entry point group."""
 
 
-def _plugins() -> dict[str, type[Implementation]]:
+def _plugins() -> dict[str, Declaration]:
     found = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        from impls.base import Implementation  # only when there is a plug-in: it imports torch anyway
+
         cls = ep.load()
         if not (isinstance(cls, type) and issubclass(cls, Implementation)):
             raise TypeError(f"entry point {ep.name} = {ep.value} is not an impls.Implementation subclass")
-        found[cls.name] = cls
+        found[cls.name] = Declaration.of(cls)
     return found
 
 
-def registry() -> dict[str, type[Implementation]]:
-    classes = {cls.name: cls for cls in BUILTIN}
-    classes.update({name: cls for name, cls in _plugins().items() if name not in classes})
-    return classes
+def registry() -> dict[str, Declaration]:
+    declared = {declaration.name: declaration for declaration in BUILTIN}
+    declared.update({name: d for name, d in _plugins().items() if name not in declared})
+    return declared
 
 
 def available() -> list[str]:
@@ -45,11 +45,16 @@ def available() -> list[str]:
     return list(registry())
 
 
+def declaration(name: str) -> Declaration:
+    """What `list` shows of `name`, without importing its code when it is built in."""
+    declared = registry()
+    if name not in declared:
+        raise UnknownImplementation(f"unknown implementation {name!r} (available: {', '.join(declared)})")
+    return declared[name]
+
+
 def implementation_class(name: str) -> type[Implementation]:
-    classes = registry()
-    if name not in classes:
-        raise UnknownImplementation(f"unknown implementation {name!r} (available: {', '.join(classes)})")
-    return classes[name]
+    return declaration(name).load()
 
 
 def create(name: str, **options: Any) -> Implementation:

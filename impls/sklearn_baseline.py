@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import torch
 
 from impls.base import Implementation
 from impls.cost import Cost, closed_form
+from impls.declarations import SKLEARN
 from impls.fit import LinearFit
-from impls.options import ClosedFormOptions, OptionError
-
-ESTIMATORS = ("LinearRegression", "Ridge", "SGDRegressor")
+from impls.options import SklearnOptions
 
 
-@dataclass(frozen=True)
-class SklearnOptions(ClosedFormOptions):
-    """`estimator`: a `sklearn.linear_model` class name; `estimator_args`: its keyword arguments."""
-
-    estimator: str = "LinearRegression"
-    estimator_args: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.estimator not in ESTIMATORS:
-            raise OptionError(f"sklearn: unknown estimator {self.estimator!r} (available: {', '.join(ESTIMATORS)})")
-
-
-class SklearnBaseline(Implementation):
+class SklearnBaseline(Implementation, declaration=SKLEARN):
     """`sklearn.linear_model.LinearRegression` by default; CPU only, like scikit-learn."""
 
     supports_sample_weight = True
-    name = "sklearn"
-    summary = "scikit-learn LinearRegression (or Ridge, SGDRegressor); CPU, NumPy round trip timed"
-    Options = SklearnOptions
-    devices = ("cpu",)
     grid = {"estimator": ("LinearRegression",)}
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bench.harness.timing import TimingConfig
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
 
 FAST_TIMING = TimingConfig(warmup=0, min_rounds=1, max_rounds=1, min_time=0.0)
 

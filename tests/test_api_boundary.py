@@ -10,7 +10,7 @@ import torch
 import impls
 from bench.harness.cases import Case, ImplSpec
 from bench.harness.runner import prepare
-from bench.problems.catalogue import d2l
+from bench.problems.builtin import d2l
 from impls import InvalidInput
 
 NAMES = impls.available()

@@ -6,7 +6,7 @@ import torch
 
 from bench.judge.checks import judge, optimum_tolerance, truth_tolerance
 from bench.judge.reference import reference_solution
-from bench.problems.catalogue import synthetic
+from bench.problems.builtin import synthetic
 from impls import LinearFit
 
 

@@ -11,7 +11,7 @@ import torch
 
 from bench.cli import main
 from bench.judge.reference import reference_solution
-from bench.problems.catalogue import CROP_NEW_INPUT, crop_yields
+from bench.problems.builtin import CROP_NEW_INPUT, crop_yields
 from bench.reports import run_plots as plots
 from bench.reports.run_report import tutorial_costs
 from bench.results.schema import CURVE_COLUMNS, RESULT_COLUMNS

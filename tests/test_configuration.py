@@ -7,7 +7,7 @@ import pytest
 from bench.harness.cases import ImplSpec
 from bench.harness.configuration import layered_options
 from bench.harness.threads import limited_threads
-from bench.problems.catalogue import d2l, synthetic_size
+from bench.problems.builtin import d2l, synthetic_size
 from impls import OptionError
 
 

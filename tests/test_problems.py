@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from bench.errors import InputError
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
+from bench.problems.catalogue import load
 
 
 def test_tutorial_problems_have_the_tutorials_data():
@@ -14,7 +15,7 @@ def test_tutorial_problems_have_the_tutorials_data():
     assert uni.X.shape == (15, 1) and uni.y[0, 0] == 1.7 and uni.training["batch_size"] == 15
     crops = problems.crop_yields()
     assert crops.X.shape == (15, 3) and crops.y.shape == (15, 2)
-    assert torch.equal(problems.load("crop-yields-5").X, crops.X[:5])
+    assert torch.equal(load("crop-yields-5").X, crops.X[:5])
     assert crops.training_for("nn-linear")["batch_size"] == 5
     assert crops.training_for("manual-autograd")["batch_size"] == 15
 
@@ -30,4 +31,4 @@ def test_synthetic_is_seeded_and_validated():
 
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(InputError, match=r"unknown dataset 'd3l' .*d2l, univariate, crop-yields"):
-        problems.load("d3l")
+        load("d3l")

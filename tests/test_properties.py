@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
-from bench.problems.catalogue import Problem
+from bench.problems.problem import Problem
 from tests.conftest import FAST_TIMING
 
 SPECS = [

@@ -9,7 +9,7 @@ import torch
 import impls
 from bench.cli import main
 from bench.judge.reference import reference_solution
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
 from bench.studies.optimizer_sweep import Cell, SweepConfig, best_lr, run_cell, standardizer, unstandardize
 
 

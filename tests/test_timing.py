@@ -7,7 +7,7 @@ from bench.harness import clocks, timing
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
 from bench.harness.timing import TimingConfig, measure, timed_call
-from bench.problems.catalogue import d2l
+from bench.problems.builtin import d2l
 
 
 def test_measure_keeps_every_round_and_warms_up_first():
@@ -91,7 +91,7 @@ def test_events_longer_than_the_wall_clock_mean_a_missing_synchronisation():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: CUDA events against the wall clock")
 def test_cuda_event_and_synchronised_wall_clock_agree_on_a_real_fit():
-    from bench.problems.catalogue import synthetic
+    from bench.problems.builtin import synthetic
 
     outcome = run(synthetic(n=200_000, d=100), plan([ImplSpec("normal-equation")], ["cuda"], [torch.float32]),
                   TimingConfig(1, 10, 10, 0.0))[0]  # fmt: skip

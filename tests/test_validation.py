@@ -9,7 +9,7 @@ import impls
 from bench.harness.cases import Case, ImplSpec, plan
 from bench.harness.runner import run, run_case
 from bench.judge.reference import reference_solution
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
 from impls import InvalidInput, registry, validate
 from tests.conftest import FAST_TIMING
 
@@ -93,7 +93,7 @@ def test_out_of_memory_is_an_error_for_that_case_and_memory_is_released(monkeypa
             raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 80 GiB")
 
     emptied = []
-    monkeypatch.setattr(registry, "BUILTIN", (*registry.BUILTIN, Hungry))
+    monkeypatch.setattr(registry, "BUILTIN", (*registry.BUILTIN, impls.Declaration.of(Hungry)))
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     p = problems.d2l()
     row = run_case(p, Case(ImplSpec("hungry"), "cpu", torch.float32), reference_solution(p.X, p.y), FAST_TIMING, {}).row

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-import torch
-
 import impls
 from bench.errors import InputError
 from bench.problems.catalogue import CATALOGUE
-from impls import LinearFit
 
 
 def command_list(args: argparse.Namespace) -> int:
@@ -20,24 +17,27 @@ def command_list(args: argparse.Namespace) -> int:
         print(f"  {name:16s} {entry.shape:28s} {entry.description}")
     print(f"  {'--csv PATH':16s} {'':28s} your data: --target COL [--target COL ...], the other columns are features")
     print("\nimplementations:")
-    for name in impls.available():
-        cls = impls.implementation_class(name)
-        print(f"  {name:16s} {cls.summary} [{', '.join(cls.devices)}]")
-        print(f"  {'':16s} options: {', '.join(option_labels(cls))}")
+    for name, declared in impls.registry.registry().items():
+        print(f"  {name:16s} {declared.summary} [{', '.join(declared.devices)}]")
+        print(f"  {'':16s} options: {', '.join(option_labels(declared))}")
     return 0
 
 
-def option_labels(cls: type[impls.Implementation]) -> list[str]:
+def option_labels(declared: impls.Declaration) -> list[str]:
     """The options a user can set, with the rules that limit them."""
     labels = []
-    for field in fields(cls.Options):
-        if field.name in ("optimizer", "optimizer_args") and not getattr(cls, "takes_optimizer", True):
+    for field in fields(declared.Options):
+        if field.name in ("optimizer", "optimizer_args") and not declared.takes_optimizer:
             continue  # the hand-written SGD loops refuse them
         labels.append(f"{field.name} (CUDA only)" if field.name == "graph" else field.name)
     return labels
 
 
 def command_predict(args: argparse.Namespace) -> int:
+    import torch  # here, not at the top: `list` needs no torch
+
+    from impls import LinearFit
+
     if not args.model.is_file():
         raise InputError(f"{args.model}: no such model file")
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.harness.cases import DEVICES, DTYPES
+from bench.harness.axes import DEVICES, DTYPE_NAMES
 
 
 def add_run_commands(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     )
     what.add_argument("--device", choices=(*DEVICES, "all"), default="all")
     what.add_argument(
-        "--dtype", action="append", default=[], choices=list(DTYPES), help="repeatable; default float32 and float64"
+        "--dtype", action="append", default=[], choices=DTYPE_NAMES, help="repeatable; default float32 and float64"
     )
     what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
     training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
@@ -103,7 +103,7 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
         default="tensor",
         help="nn-linear batching (default tensor: DataLoader's per-row cost is not the optimizer's)",
     )
-    sweep_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    sweep_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
     sweep_cmd.set_defaults(handler="sweep:command_sweep")
 
@@ -120,7 +120,7 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
     ab.add_argument("--impl", action="append", default=[], metavar="NAME[:key=value,...]", help="default all")
     ab.add_argument("--device", choices=DEVICES, default="cpu")
-    ab.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default float32")
+    ab.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default float32")
     ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
     ab.add_argument(
         "--inject-slowdown",
@@ -150,7 +150,7 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
         metavar="NAME[:key=value,...]",
         help="default: every normal-equation solver, cholesky unscaled, sklearn",
     )
-    cond.add_argument("--dtype", action="append", default=[], choices=list(DTYPES), help="default both")
+    cond.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default both")
     cond.add_argument("--n", type=int, default=1000)
     cond.add_argument("--d", type=int, default=10)
     cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
@@ -189,7 +189,7 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     scale_cmd.add_argument("--n", type=int, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
     scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
     scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
-    scale_cmd.add_argument("--dtype", choices=list(DTYPES), default="float64")
+    scale_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
     scale_cmd.set_defaults(handler="studies:command_scale")
 

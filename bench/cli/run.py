@@ -14,7 +14,8 @@ from tqdm import tqdm
 from bench import problems
 from bench.errors import InputError
 from bench.harness import roofline
-from bench.harness.cases import DEVICES, ImplSpec, default_specs, parse_dtype, plan
+from bench.harness.axes import DEVICES
+from bench.harness.cases import ImplSpec, default_specs, parse_dtype, plan
 from bench.harness.configuration import configure
 from bench.harness.machine import machine_info
 from bench.harness.runner import cuda_unavailable_reason, run

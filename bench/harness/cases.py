@@ -10,9 +10,9 @@ import torch
 
 import impls
 from bench.errors import InputError
+from bench.harness.axes import DTYPE_NAMES
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-DEVICES = ("cpu", "cuda")
+DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
 
 
 def dtype_name(dtype: torch.dtype) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from bench.problems.certified import Certified
+    from bench.problems.certified import Certified
 
 D2L_STYLE = ("manual-autograd", "manual-gradient", "d2l-reference")  # ½ squared error, step lr / B
+SIZES = {"small": (1000, 2), "medium": (100_000, 10), "large": (1_000_000, 100)}  # synthetic-SIZE: n, d
 D2L_TRAINING = {"lr": 0.03, "batch_size": 10, "epochs": 3, "init": "normal", "init_std": 0.01}
 
 

@@ -16,7 +16,7 @@ import torch
 from bench.harness.cases import Case, ImplSpec
 from bench.harness.runner import prepare
 from bench.harness.timing import TimingConfig, measure
-from bench.problems.catalogue import synthetic
+from bench.problems.builtin import synthetic
 from impls import implementation_class
 
 DEFAULT_NS = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)

@@ -17,7 +17,8 @@ from bench.harness.cases import Case, ImplSpec, dtype_name
 from bench.harness.runner import conclude, prepare
 from bench.harness.timing import timed_call
 from bench.judge.reference import Reference, reference_solution
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
+from bench.problems.catalogue import load
 
 TUTORIALS = ["d2l", "univariate", "crop-yields", "crop-yields-5"]
 SYNTHETIC = ["synthetic-small", "synthetic-medium", "synthetic-large"]
@@ -29,7 +30,7 @@ EXTRA_INFO = ["impl", "device", "dtype", "dataset", "n", "d", "k", "status", "re
 
 @cache
 def problem(name: str) -> tuple[problems.Problem, Reference]:
-    p = problems.load(name)
+    p = load(name)
     return p, reference_solution(p.X, p.y, p.fit_intercept)
 
 

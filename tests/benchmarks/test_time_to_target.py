@@ -14,7 +14,7 @@ from functools import cache
 import pytest
 
 from bench.judge.reference import reference_solution
-from bench.problems import catalogue as problems
+from bench.problems import builtin as problems
 from bench.studies.optimizer_sweep import Cell, SweepConfig, run_cell
 
 TUNED_LR = {
