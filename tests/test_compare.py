@@ -161,3 +161,36 @@ def test_machine_differences_are_named():
     assert machine_differences({"torch": "2.13.0", "cpu": "x"}, {"torch": "2.14.1", "cpu": "x"}) == [
         "torch: '2.13.0' vs '2.14.1'"
     ]
+
+
+def drifting_rounds(slowdown: float, pairs: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """What a loaded machine does to an ABBA A/B: each round's level drifts by up to ±40% (load,
+    clocks), both sides of a pair alike, with 1% noise of their own."""
+    rng = np.random.default_rng(seed)
+    level = 0.010 * rng.uniform(0.6, 1.4, pairs)
+    return level * rng.lognormal(0, 0.01, pairs), slowdown * level * rng.lognormal(0, 0.01, pairs)
+
+
+def test_paired_rounds_catch_a_10_percent_slowdown_that_drift_hides_from_the_unpaired_test():
+    base, new = drifting_rounds(1.10)
+    unpaired = compare_samples(base, new, CompareConfig())
+    paired = compare_samples(base, new, CompareConfig(paired=True))
+    assert unpaired["verdict"] == "same"  # the drift swamps 10% between rounds
+    assert paired["verdict"] == "slower" and paired["regression"]
+    assert paired["ratio_low"] <= 1.10 <= paired["ratio_high"] and paired["ratio"] == pytest.approx(1.10, rel=0.01)
+
+
+def test_paired_rounds_say_same_to_an_a_a_comparison():
+    base, new = drifting_rounds(1.0, seed=3)
+    result = compare_samples(base, new, CompareConfig(paired=True))
+    assert result["verdict"] == "same" and not result["regression"]
+    assert result["ratio_low"] <= 1.0 <= result["ratio_high"]
+
+
+def test_the_signed_rank_gate_needs_ten_pairs_at_the_default_alpha():
+    assert smallest_p_value(9, 9, paired=True) == pytest.approx(2 / 512) and smallest_p_value(9, 9, paired=True) > 0.002
+    assert rounds_needed(0.002, paired=True) == 10
+    base, new = drifting_rounds(2.0, pairs=9)  # every pair twice as slow, yet 9 pairs cannot reach 0.002
+    assert compare_samples(base, new, CompareConfig(paired=True))["verdict"] == "same"
+    base, new = drifting_rounds(2.0, pairs=10)
+    assert compare_samples(base, new, CompareConfig(paired=True))["verdict"] == "slower"

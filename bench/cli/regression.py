@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 import impls
 from bench import problems
@@ -29,12 +30,12 @@ def command_compare(args: argparse.Namespace) -> int:
     return report_comparison(base, new, args)
 
 
-def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Namespace) -> int:
+def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Namespace, paired: bool = False) -> int:
     """Print (and with --out, write) the comparison; the exit status is the regression gate."""
-    config = CompareConfig(alpha=args.alpha, min_factor=args.min_factor)
+    config = CompareConfig(alpha=args.alpha, min_factor=args.min_factor, paired=paired)
     comparison = compare(base, new, config)
     warnings = machine_differences(base.machine, new.machine)
-    text = comparison_markdown(comparison, base.origin, new.origin, warnings, config.alpha, config.min_factor)
+    text = comparison_markdown(comparison, base.origin, new.origin, warnings, args.alpha, args.min_factor, paired)
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
@@ -63,10 +64,14 @@ def command_ab(args: argparse.Namespace) -> int:
          for t in dtypes],
         rounds=args.rounds, slowdown=slowdown,
     )  # fmt: skip
-    check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}")
+    check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
     print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds", file=sys.stderr)
     with exported(base_rev) as base_root:
         base, new = run_ab(base_root, PROJECT_ROOT, plan_, (f"base {short}", "working tree"))
-    return report_comparison(base, new, args)
+    if slowdown:  # say it: a report read later must not pass an injected slowdown off as the code's
+        injected = ", ".join(f"{name} ×{factor:g}" for name, factor in slowdown.items())
+        print(f"A/B: slowdown injected on the new side (gate check, not the code): {injected}", file=sys.stderr)
+        new = replace(new, origin=f"{new.origin} + injected slowdown {injected}")
+    return report_comparison(base, new, args, paired=True)

@@ -1,8 +1,13 @@
-"""Base vs new timings, per case: ratio of medians with a confidence interval, and a rank test.
+"""Base vs new timings, per case: ratio with a confidence interval, and a rank test.
 
-As in asv, a change is a regression only when it is both statistically significant (Mann-Whitney
-U on the raw rounds, p < alpha) and larger than a minimum factor: shared CI machines move by tens
-of per cent, so a fixed percentage threshold alone raises false alarms.
+As in asv, a change is a regression only when it is both statistically significant (p < alpha)
+and larger than a minimum factor: shared CI machines move by tens of per cent, so a fixed
+percentage threshold alone raises false alarms. Two designs:
+- unpaired (`compare` of two runs): Mann-Whitney U on the raw rounds, ratio of medians;
+- paired (`ab`, rounds interleaved ABBA): round i of each side ran back to back, so the machine's
+  drift and load hit both alike. The test is then Wilcoxon's signed-rank on the per-pair log ratios,
+  the ratio their median (exp), its interval a bootstrap over pairs: the pairing removes the
+  between-round noise that an unpaired test has to see through.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class CompareConfig:
     confidence: float = 0.95  # of the ratio's interval, shown, not used to decide
     resamples: int = 2000
     seed: int = 0
+    paired: bool = False  # round i of base and new ran back to back (ab's ABBA order)
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
@@ -38,27 +44,32 @@ class CompareConfig:
             raise InputError(f"--min-factor must be >= 1, got {self.min_factor}")
 
 
-def smallest_p_value(base_rounds: int, new_rounds: int) -> float:
-    """The smallest two-sided p the exact Mann-Whitney test can give for these sample sizes (every
-    base round on one side of every new round): 2 / C(n₁ + n₂, n₁)."""
+def smallest_p_value(base_rounds: int, new_rounds: int, paired: bool = False) -> float:
+    """The smallest two-sided p the exact test can give for these sample sizes. Mann-Whitney (every
+    base round on one side of every new round): 2 / C(n₁ + n₂, n₁). Signed-rank over n pairs (every
+    pair moved the same way): 2 / 2ⁿ."""
+    if paired:
+        return min(1.0, 2.0 / 2.0 ** min(base_rounds, new_rounds))
     return min(1.0, 2.0 / math.comb(base_rounds + new_rounds, base_rounds))
 
 
-def rounds_needed(alpha: float) -> int:
-    """Rounds per side below which a gate at `alpha` can never fire (6 for 0.002 gives 0.0022)."""
+def rounds_needed(alpha: float, paired: bool = False) -> int:
+    """Rounds per side below which a gate at `alpha` can never fire (at 0.002: 7 unpaired, 10 paired)."""
     rounds = 2
-    while smallest_p_value(rounds, rounds) >= alpha:
+    while smallest_p_value(rounds, rounds, paired) >= alpha:
         rounds += 1
     return rounds
 
 
-def check_rounds_can_fire(base_rounds: int, new_rounds: int, alpha: float, where: str) -> None:
+def check_rounds_can_fire(base_rounds: int, new_rounds: int, alpha: float, where: str, paired: bool = False) -> None:
     """A gate that can never fire is refused (exit 2), never run and reported `same`."""
-    smallest = smallest_p_value(base_rounds, new_rounds)
+    smallest = smallest_p_value(base_rounds, new_rounds, paired)
     if smallest >= alpha:
+        test = "signed-rank test" if paired else "rank test"
         raise InputError(
-            f"{where}: with {base_rounds} and {new_rounds} rounds the rank test's smallest p is {smallest:.2g}, "
-            f"never below --alpha {alpha:g}: give at least {rounds_needed(alpha)} rounds a side, or a larger --alpha"
+            f"{where}: with {base_rounds} and {new_rounds} rounds the {test}'s smallest p is {smallest:.2g}, "
+            f"never below --alpha {alpha:g}: give at least {rounds_needed(alpha, paired)} rounds a side, "
+            "or a larger --alpha"
         )
 
 
@@ -77,10 +88,28 @@ def ratio_interval(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> 
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def paired_ratio(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> tuple[float, float, float, float]:
+    """(ratio, low, high, p) from the per-pair log ratios: exp of their median, a bootstrap interval
+    over pairs, and the exact two-sided Wilcoxon signed-rank p (ties and zeros by scipy's rules)."""
+    logs = np.log(new) - np.log(base)
+    ratio = float(np.exp(np.median(logs)))
+    if len(logs) < 2 or not np.any(logs):
+        return ratio, float("nan"), float("nan"), 1.0
+    interval = stats.bootstrap(
+        (logs,), np.median, n_resamples=config.resamples, confidence_level=config.confidence,
+        method="percentile", vectorized=True, random_state=np.random.default_rng(config.seed),
+    ).confidence_interval  # fmt: skip
+    p_value = float(stats.wilcoxon(logs, alternative="two-sided").pvalue)
+    return ratio, float(np.exp(interval.low)), float(np.exp(interval.high)), p_value
+
+
 def compare_samples(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> dict[str, Any]:
-    ratio = float(np.median(new) / np.median(base))
-    low, high = ratio_interval(base, new, config)
-    p_value = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
+    if config.paired and len(base) == len(new):
+        ratio, low, high, p_value = paired_ratio(base, new, config)
+    else:
+        ratio = float(np.median(new) / np.median(base))
+        low, high = ratio_interval(base, new, config)
+        p_value = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
     significant = p_value < config.alpha
     verdict = "same" if not significant else ("slower" if ratio > 1 else "faster")
     return {

@@ -32,17 +32,29 @@ def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_markdown(
-    comparison: pd.DataFrame, base: str, new: str, warnings: list[str], alpha: float, min_factor: float
+    comparison: pd.DataFrame,
+    base: str,
+    new: str,
+    warnings: list[str],
+    alpha: float,
+    min_factor: float,
+    paired: bool = False,
 ) -> str:
     regressions = int(comparison["regression"].sum())
+    if paired:
+        test = "Wilcoxon signed-rank (paired rounds)"
+        ratios = ("Rounds ran in ABBA pairs; a ratio is the median of the pairs' new / base, with a bootstrap "
+                  "95% interval over pairs.")  # fmt: skip
+    else:
+        test = "Mann-Whitney"
+        ratios = "Ratios are medians of the raw rounds, new / base, with a bootstrap 95% interval."
     counts = comparison["verdict"].value_counts()
     tally = ", ".join(f"{counts[v]} {v}" for v in counts.index) or "nothing to compare"
     lines = [
         f"# linreg-bench compare: {base} → {new}",
         "",
-        f"**{tally}; {regressions} regression(s)** — slower with Mann-Whitney p < {alpha:g} and by at least "
-        f"{min_factor:g}×, or an `error` on the new side where the base ran. Ratios are medians of the raw "
-        "rounds, new / base, with a bootstrap 95% interval.",
+        f"**{tally}; {regressions} regression(s)** — slower with {test} p < {alpha:g} and by at least "
+        f"{min_factor:g}×, or an `error` on the new side where the base ran. {ratios}",
         "",
     ]
     lines += [f"> warning: base and new ran on different machines or software — {w}" for w in warnings]
