@@ -123,11 +123,18 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default float32")
     ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
     ab.add_argument(
+        "--measure",
+        choices=("time", "instructions"),
+        default="time",
+        help="time: wall clock, paired rounds; instructions: callgrind counts (CPU, needs valgrind)",
+    )
+    ab.add_argument("--number", type=int, default=1, help="--measure instructions: fits per count (default 1)")
+    ab.add_argument(
         "--inject-slowdown",
         action="append",
         default=[],
         metavar="IMPL=FACTOR",
-        help="stretch IMPL's fits on the new side by FACTOR: checks that the gate catches it",
+        help="stretch IMPL's fits on the new side by FACTOR (instructions: extra fits): checks the gate catches it",
     )
     add_gate_arguments(ab)
     ab.set_defaults(handler="regression:command_ab")
@@ -135,7 +142,11 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a significant slowdown")
-    parser.add_argument("--min-factor", type=float, default=1.10, help="smallest slowdown that fails (1.10)")
+    parser.add_argument(
+        "--min-factor",
+        type=float,
+        help="smallest slowdown that fails (compare 1.10, ab 1.05, ab --measure instructions 1.01)",
+    )
     parser.add_argument("--alpha", type=float, default=0.002, help="significance level of the rank test (0.002)")
     parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
 

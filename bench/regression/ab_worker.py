@@ -58,32 +58,47 @@ def _harness() -> tuple:
     raise error
 
 
-def main(root: str) -> None:
-    sys.path[0] = root  # not this script's folder: its modules would shadow top-level names
-    config = json.loads(sys.stdin.readline())
-    try:
-        import torch
+class WorkerError(Exception):
+    """A case this side cannot run: the driver reports it as one line."""
 
+
+def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None = None) -> list:
+    """One prepared, warmed call per case of the project at `root` (imported from there, not from the
+    installed package). Shared by the timing worker and the instruction counter (`instructions.py`)."""
+    sys.path[0] = root  # not this script's folder: its modules would shadow top-level names
+    try:
         load_problem, Case, ImplSpec, parse_dtype, prepare, timed_call = _harness()
     except ImportError as exc:
-        _reply({"error": f"the project at {root} has no A/B-capable harness ({exc})"})
-        return
-    calls, numbers = [], []
-    for case in config["cases"]:
+        raise WorkerError(f"the project at {root} has no A/B-capable harness ({exc})") from None
+    calls = []
+    for case in cases:
         spec = ImplSpec.parse(case["impl"])
         prepared = prepare(load_problem(case["dataset"]), Case(spec, case["device"], parse_dtype(case["dtype"])), {})
         if prepared.skip_reason is not None:
-            _reply({"error": f"{case['impl']} {case['device']} {case['dtype']}: skipped: {prepared.skip_reason}"})
-            return
+            raise WorkerError(f"{case['impl']} {case['device']} {case['dtype']}: skipped: {prepared.skip_reason}")
         call = timed_call(prepared.fit, case["device"])
-        factor = config.get("slowdown", {}).get(spec.name)
+        factor = (slowdown or {}).get(spec.name)
         if factor:
             call = _slowed(call, factor)
         call()  # warm-up
+        calls.append(call)
+    return calls
+
+
+def main(root: str) -> None:
+    config = json.loads(sys.stdin.readline())
+    try:
+        calls = case_calls(root, config["cases"], config.get("slowdown"))
+    except WorkerError as exc:
+        _reply({"error": str(exc)})
+        return
+    import torch
+
+    numbers = []
+    for call in calls:
         start = time.perf_counter()
         call()
         single = time.perf_counter() - start
-        calls.append(call)
         numbers.append(max(1, math.ceil(config["min_sample_time"] / max(single, 1e-9))))
     _reply({"ready": True, "numbers": numbers, "threads": torch.get_num_threads()})
     for line in sys.stdin:
