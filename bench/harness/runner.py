@@ -105,7 +105,8 @@ def conclude(
     peaks: Peaks | None = None,
 ) -> Outcome:
     """Judge the fit and complete the row (times only when this harness measured them)."""
-    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"])
+    closed_form = not prepared.impl.iterative
+    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"], closed_form)
     row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, [verdict.reason, *fit.notes]))}
     if timing is not None:
         row.update(

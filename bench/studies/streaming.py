@@ -76,7 +76,7 @@ def solve(moments: Moments, fit_intercept: bool = True) -> tuple[LinearFit, dict
         "n": moments.n, "rank": p - 1, "cond_scaled_gram": float(eigenvalues[-1] / eigenvalues[0]),
         "sigma": sigma, "se_weight": sigma[:, None] * cov_diag.sqrt()[None, :],
         "se_bias": sigma * (1.0 / moments.n + moments.x_mean @ (cov_diag * moments.x_mean)).sqrt(),
-        "rss": rss, "moments": moments,
+        "rss": rss, "moments": moments, "dof": moments.n - p,
     }  # fmt: skip
     return LinearFit(coef.T.contiguous(), bias), info
 
@@ -143,7 +143,7 @@ def judge_stream(fit: LinearFit, optimum: LinearFit, info: dict[str, Any], truth
     sigma = info["sigma"]
     if bool(torch.isfinite(sigma).all()) and bool((sigma > 0).all()):
         distance = float((quad.sqrt() / sigma).max())
-        tolerance = checks.optimum_tolerance(info["rank"] + 1, quad.numel())
+        tolerance = checks.optimum_tolerance(info["rank"] + 1, quad.numel(), info["dof"])
         row.update(opt_distance_se=distance, opt_tol_se=tolerance)
         if distance > tolerance:
             failures.append(
@@ -152,7 +152,7 @@ def judge_stream(fit: LinearFit, optimum: LinearFit, info: dict[str, Any], truth
     if truth is not None:
         errors = torch.cat([(weight - truth[0]).abs() / info["se_weight"],
                             ((bias - truth[1]).abs() / info["se_bias"])[:, None]], dim=1)  # fmt: skip
-        tolerance = checks.truth_tolerance(errors.numel())
+        tolerance = checks.truth_tolerance(errors.numel(), info["dof"])
         row.update(truth_error_se=float(errors.max()), truth_tol_se=tolerance)
         if row["truth_error_se"] > tolerance:
             failures.append(f"{row['truth_error_se']:.3g} SE from the truth (tolerance {tolerance:.2f})")
