@@ -15,9 +15,9 @@ TINY = [{"dataset": "crop-yields-5", "impl": "normal-equation", "device": "cpu",
 
 
 def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
-    plan = ABPlan(TINY, rounds=12, min_sample_time=0.002, slowdown={"normal-equation": 3.0})
+    plan = ABPlan(TINY, rounds=20, min_sample_time=0.002, slowdown={"normal-equation": 3.0})
     base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
-    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 12
+    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 20
     row = compare(base, new, CompareConfig(paired=True)).iloc[0]
     # The hook stretches only the new side, 3x: every pair is slower, whatever the machine is doing
     # between pairs. The stretch itself is tested exactly below.
@@ -26,7 +26,7 @@ def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
-            "--rounds", "12", "--inject-slowdown", "normal-equation=3", "--fail-on-regression"]  # fmt: skip
+            "--rounds", "20", "--inject-slowdown", "normal-equation=3", "--fail-on-regression"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "slowdown injected on the new side" in err and "injected slowdown normal-equation ×3" in out

@@ -76,11 +76,25 @@ def test_nn_linear_torch_init_is_seeded_too(d2l_problem):
     assert torch.allclose(a.weight.float(), b.weight, atol=1e-5)
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "lbfgs", "adagrad"])
-def test_nn_linear_takes_any_torch_optimizer(optimizer, d2l_problem):
-    lr = {"lbfgs": 0.5, "adagrad": 0.5}.get(optimizer, 0.05)
-    fit = impls.create("nn-linear", optimizer=optimizer, lr=lr, epochs=5).fit(d2l_problem.X, d2l_problem.y)
-    assert torch.allclose(fit.weight, d2l_problem.true_weight, atol=0.05)
+@pytest.mark.parametrize(
+    ("optimizer", "options", "status"),
+    [
+        ("adam", {"lr": 0.05}, "ok"),
+        ("adagrad", {"lr": 0.5}, "ok"),
+        ("lbfgs", {"lr": 1.0, "batch_size": 1000}, "ok"),  # full batch: LBFGS's line of thought needs it
+        ("rmsprop", {"lr": 0.05}, "not-recovered"),  # a constant lr hovers ~20 SE away: the check says so
+    ],
+)
+def test_nn_linear_takes_any_torch_optimizer_and_is_judged_on_weights_and_bias(optimizer, options, status, d2l_problem):
+    """Judged by the harness's own check (weights and bias, in standard errors of the optimum), not
+    an absolute tolerance: atol 0.05 on the weights alone was ~150 standard errors."""
+    from bench.judge.checks import judge
+    from bench.judge.reference import reference_solution
+
+    fit = impls.create("nn-linear", optimizer=optimizer, epochs=5, **options).fit(d2l_problem.X, d2l_problem.y)
+    ref = reference_solution(d2l_problem.X, d2l_problem.y)
+    verdict = judge(fit, d2l_problem, ref, torch.float64, True)
+    assert verdict.status == status, verdict.reason
 
 
 @pytest.mark.parametrize("name", ["manual-autograd", "manual-gradient", "d2l-reference"])
@@ -95,16 +109,25 @@ def test_full_batch_d2l_style_is_gradient_descent(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_multi_output_and_no_intercept(name):
+    """y has an offset a no-intercept model cannot fit, and X a non-zero mean: the answer must be the
+    no-intercept optimum (not the intercept fit with its bias dropped, which is a different w)."""
+    from bench.judge.checks import judge
+    from bench.judge.reference import reference_solution
+    from bench.problems.problem import Problem
+
     g = torch.Generator().manual_seed(0)
-    X = torch.randn(400, 3, generator=g, dtype=torch.float64)
+    X = 1.0 + torch.randn(400, 3, generator=g, dtype=torch.float64)
     W = torch.tensor([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], dtype=torch.float64)
-    y = X @ W.T + 0.01 * torch.randn(400, 2, generator=g, dtype=torch.float64)
+    y = X @ W.T + 0.5 + 0.01 * torch.randn(400, 2, generator=g, dtype=torch.float64)
     cls = impls.implementation_class(name)
-    options = {"fit_intercept": False} | ({"lr": 0.1, "batch_size": 20, "epochs": 30} if cls.iterative else {})
+    options = {"fit_intercept": False} | ({"lr": 0.05, "batch_size": 400, "epochs": 300} if cls.iterative else {})
     fit = impls.create(name, **options).fit(X, y)
-    assert fit.weight.shape == (2, 3) and fit.bias.shape == (2,)
-    assert torch.equal(fit.bias, torch.zeros(2, dtype=torch.float64))
-    assert torch.allclose(fit.weight, W, atol=0.01)
+    assert fit.weight.shape == (2, 3) and torch.equal(fit.bias, torch.zeros(2, dtype=torch.float64))
+    ref = reference_solution(X, y, fit_intercept=False)
+    with_intercept = reference_solution(X, y, fit_intercept=True)
+    assert (torch.from_numpy(ref.weight) - torch.from_numpy(with_intercept.weight)).abs().max() > 0.05  # they differ
+    verdict = judge(fit, Problem("offset", X, y), ref, torch.float64, False)
+    assert verdict.status == "ok", verdict.reason
 
 
 @pytest.mark.parametrize("solver", ["auto", "svd", "qr", "lstsq", "cholesky"])

@@ -22,6 +22,10 @@ from impls import LinearFit
 
 ALPHA = 1e-3
 DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blown up
+# Below this many residual degrees of freedom σ̂ is too uncertain to be a yardstick: the F bound of
+# the 99.9% ellipsoid is 950 standard errors at ν = 1 (p = 4), 63 at ν = 2, 15 at ν = 4, 11 at ν = 5.
+# Such a fit is held to the dtype's precision, as a noise-free one is.
+MIN_DOF = 5
 MIN_CERTIFIED_DIGITS = 1.0  # below one correct digit a fit is garbage, whatever the statistics say
 
 
@@ -133,7 +137,7 @@ def judge(
         return Verdict("diverged", blown_up, final_loss, excess, param_distance, nan, nan, nan, nan, **digits)
 
     failures = _identifiability_failures(fit, problem, ref, dtype, digits)
-    statistical = ref.dof > 0 and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
+    statistical = ref.dof >= MIN_DOF and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
     opt_distance, opt_tol, failed = _optimum_check(shift, ref, param_distance, dtype, statistical)
     failures += failed
     truth_error, truth_tol, failed = _truth_check(weight, bias, problem, ref, fit_intercept, statistical)

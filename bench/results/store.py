@@ -92,8 +92,9 @@ class RunFolder:
         return curves_frame(self.curves)
 
     def add(self, outcome: Outcome) -> None:
-        """Persist one finished case: its model, then the tables that list it."""
-        if outcome.fit is not None:
+        """Persist one finished case: its model (only a fit that passed its checks: a model file is
+        something to use), then the tables that list it."""
+        if outcome.fit is not None and outcome.row.get("status") == "ok":
             self.models.mkdir(parents=True, exist_ok=True)
             write_atomic(self.models / outcome.case.model_name, outcome.fit.save)
         self.rows.append(outcome.row)
