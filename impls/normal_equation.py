@@ -38,11 +38,9 @@ def gram(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool) -> tuple[torch.T
 
 
 def column_norms(X: torch.Tensor) -> torch.Tensor:
-    """‖column‖, computed on columns divided by their largest entry first, so that squaring cannot
-    overflow (float32 columns of 1e24 would give inf); 1 for an all-zero column."""
-    peak = X.abs().amax(dim=0)
-    peak = torch.where(peak > 0, peak, torch.ones_like(peak))
-    norms = torch.linalg.vector_norm(X / peak, dim=0) * peak
+    """‖column‖, accumulated in float64 so that squaring cannot overflow (float32 columns of 1e24
+    would give inf); 1 for an all-zero column."""
+    norms = torch.linalg.vector_norm(X, dim=0, dtype=torch.float64).to(X.dtype)
     return torch.where(norms > 0, norms, torch.ones_like(norms))
 
 

@@ -129,6 +129,7 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
         help="time: wall clock, paired rounds; instructions: callgrind counts (CPU, needs valgrind)",
     )
     ab.add_argument("--number", type=int, default=1, help="--measure instructions: fits per count (default 1)")
+    ab.add_argument("--counts", type=int, default=3, help="--measure instructions: counts per case, median kept (3)")
     ab.add_argument(
         "--inject-slowdown",
         action="append",

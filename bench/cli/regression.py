@@ -28,7 +28,7 @@ from bench.results.store import RunFolder
 
 UNPAIRED_MIN_FACTOR = 1.10  # two runs minutes apart on a shared machine move by tens of per cent
 PAIRED_MIN_FACTOR = 1.05  # ab's ABBA pairs: an A/A stays within ~2% here (calibration in README)
-INSTRUCTIONS_MIN_FACTOR = 1.01  # counts repeat to ~0.05% here (A/A): 1% is real work
+INSTRUCTIONS_MIN_FACTOR = 1.01  # an A/A of the tutorial cases stays within 0.5% here
 
 
 def command_compare(args: argparse.Namespace) -> int:
@@ -73,7 +73,7 @@ def command_ab(args: argparse.Namespace) -> int:
     cases = [{"dataset": d, "impl": s.label, "device": args.device, "dtype": t} for d in datasets for s in specs
              for t in dtypes]  # fmt: skip
     if args.measure == "instructions":
-        return ab_instructions(args, CountPlan(cases, number=args.number, extra_work=slowdown))
+        return ab_instructions(args, CountPlan(cases, number=args.number, counts=args.counts, extra_work=slowdown))
     plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown)
     check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
@@ -107,7 +107,7 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
     changed = {case for case, verdict in zip(comparison[["dataset", "impl", "device", "dtype"]].agg(" ".join, axis=1),
                                                comparison["verdict"], strict=True) if verdict == "more"}  # fmt: skip
     stale = [f"{a.case} ({a.commit})" for a in accepted if a.case not in changed]
-    text = instructions_markdown(comparison, f"base {short}", new_label, min_factor, plan.number, stale)
+    text = instructions_markdown(comparison, f"base {short}", new_label, min_factor, plan.number, plan.counts, stale)
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:

@@ -1,10 +1,11 @@
 """A noise-free second gate: instructions executed per fit, counted by valgrind's callgrind through
 `torch.utils.benchmark.Timer.collect_callgrind`.
 
-Wall-clock gates on a shared two-core machine see only large changes; an instruction count is the
-same run after run whatever else the machine does (to a few parts in a million here), so a change of
-one per cent is visible. What it cannot see: memory stalls, threads, the GPU — a count is a proxy
-for CPU work, which is why both gates exist.
+Wall-clock gates on a shared two-core machine see only large changes; an instruction count does not
+depend on what else the machine does. Two sides running the same code still differ a little (where
+memory lands, when the allocator grows): an A/A of the tutorial cases here stayed within 0.5%, so a
+change of 1–2% is visible where wall clock needs 10%. What it cannot see: memory stalls, threads,
+the GPU — a count is a proxy for CPU work, which is why both gates exist.
 
 Cost: callgrind runs code ~50× slower, and torch's import under it takes about two minutes. So each
 side is one callgrind process: the statement runs the next case on every repeat (`repeats` = number
@@ -22,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.errors import InputError
@@ -30,13 +32,16 @@ from bench.regression.accepted import Accepted, case_name
 
 # Run by the Timer's template inside the callgrind process, before counting starts.
 SETUP = """
-import importlib.util, json
+import gc, importlib.util, json
+gc.disable()  # a collection landing inside one side's counted region is A/A noise; the template collects between
 _spec = importlib.util.spec_from_file_location("linreg_bench_ab_worker", {worker!r})
 _worker = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_worker)
 _calls = _worker.case_calls({root!r}, json.loads({cases!r}))  # each prepared and run once
 _fits_per_count = json.loads({fits!r})
-_turn = iter([None, *range(len(_calls))])  # the template runs the statement once before counting
+# The template runs the statement once before counting (None), then `repeats` times: each case
+# `counts` times over.
+_turn = iter([None, *(index for _ in range({counts}) for index in range(len(_calls)))])
 
 
 def next_case():
@@ -54,11 +59,14 @@ QUIET_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_N
 class CountPlan:
     cases: list[dict[str, str]]  # dataset, impl, device (cpu), dtype
     number: int = 1  # fits per count
+    counts: int = 3  # counts per case; the median is kept (where arrays land moves BLAS's count a little)
     extra_work: dict[str, float] = field(default_factory=dict)  # new side only: validating the gate
 
     def __post_init__(self) -> None:
         if self.number < 1:
             raise InputError(f"--number must be >= 1, got {self.number}")
+        if self.counts < 1:
+            raise InputError(f"--counts must be >= 1, got {self.counts}")
         if any(case["device"] != "cpu" for case in self.cases):
             raise InputError("--measure instructions counts CPU work only: use --device cpu")
         for impl, factor in self.extra_work.items():
@@ -91,11 +99,14 @@ def count_side(root: Path, plan: CountPlan, inject: bool) -> list[int]:
     from torch.utils.benchmark import Timer
 
     fits = [plan.number + (plan.extra_fits(_impl_name(case["impl"])) if inject else 0) for case in plan.cases]
-    setup = SETUP.format(worker=str(WORKER), root=str(root), cases=json.dumps(plan.cases), fits=json.dumps(fits))
+    setup = SETUP.format(
+        worker=str(WORKER), root=str(root), cases=json.dumps(plan.cases), fits=json.dumps(fits), counts=plan.counts
+    )
     timer = Timer("next_case()", setup=setup, num_threads=1)
-    stats = timer.collect_callgrind(number=1, repeats=len(plan.cases), collect_baseline=False)
+    stats = timer.collect_callgrind(number=1, repeats=len(plan.cases) * plan.counts, collect_baseline=False)
     stats = stats if isinstance(stats, tuple) else (stats,)
-    return [int(s.counts(denoise=True)) for s in stats]
+    counts = np.array([s.counts(denoise=True) for s in stats], dtype=np.int64).reshape(plan.counts, len(plan.cases))
+    return [int(c) for c in np.median(counts, axis=0)]
 
 
 def count_both(base_root: Path, new_root: Path, plan: CountPlan) -> tuple[list[int], list[int]]:

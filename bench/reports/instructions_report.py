@@ -6,7 +6,7 @@ import pandas as pd
 
 
 def instructions_markdown(
-    comparison: pd.DataFrame, base: str, new: str, min_factor: float, number: int, stale: list[str]
+    comparison: pd.DataFrame, base: str, new: str, min_factor: float, number: int, counts: int, stale: list[str]
 ) -> str:
     regressions = int(comparison["regression"].sum())
     counts = comparison["verdict"].value_counts()
@@ -23,9 +23,9 @@ def instructions_markdown(
     lines = [
         f"# linreg-bench ab --measure instructions: {base} → {new}",
         "",
-        f"**{tally}; {regressions} regression(s)** — instructions of {number} fit(s) per case, counted by "
-        f"callgrind (denoised, one thread); `more` / `fewer` beyond ×{min_factor:g}; `more` is a regression "
-        "unless `accepted-regressions.toml` lets it through.",
+        f"**{tally}; {regressions} regression(s)** — instructions of {number} fit(s) per case, the median of "
+        f"{counts} callgrind counts (denoised, one thread); `more` / `fewer` beyond ×{min_factor:g}; `more` is a "
+        "regression unless `accepted-regressions.toml` lets it through.",
         "",
         table.to_markdown(index=False),
         "",
