@@ -26,7 +26,7 @@ def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
-            "--rounds", "20", "--inject-slowdown", "normal-equation=3", "--fail-on-regression"]  # fmt: skip
+            "--rounds", "30", "--inject-slowdown", "normal-equation=3", "--fail-on-regression"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "slowdown injected on the new side" in err and "injected slowdown normal-equation ×3" in out
