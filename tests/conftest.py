@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.harness.timing import TimingConfig
 from bench.problems import builtin as problems
 
 FAST_TIMING = TimingConfig(warmup=0, min_rounds=1, max_rounds=1, min_time=0.0)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Hermetic: peaks the tests probe go to a temporary cache, not the user's (subprocesses inherit it)."""
+    saved = os.environ.get("LINREG_BENCH_CACHE")
+    os.environ["LINREG_BENCH_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if saved is None:
+        os.environ.pop("LINREG_BENCH_CACHE", None)
+    else:
+        os.environ["LINREG_BENCH_CACHE"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ SPECS = [
     ImplSpec("manual-gradient", (("epochs", 2),)),
     ImplSpec("nn-linear", (("epochs", 2), ("loader", "tensor"))),
 ]
-STATUSES = {"ok", "not-recovered", "diverged", "error"}
+ANSWERED = {"ok", "not-recovered", "diverged"}  # `error` is a crash: never acceptable here
+CLOSED_FORMS = ("normal-equation", "sklearn")
 
 
 @st.composite
@@ -40,13 +41,16 @@ def datasets(draw):
     return Problem("prop", torch.from_numpy(X), torch.from_numpy(y))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=datasets())
 def test_every_implementation_answers_honestly(problem):
+    full_rank = np.linalg.matrix_rank(problem.X.numpy() - problem.X.numpy().mean(axis=0)) == problem.d
     for outcome in run(problem, plan(SPECS, ["cpu"], [torch.float32, torch.float64]), FAST_TIMING):
         row = outcome.row
-        assert row["status"] in STATUSES, row
-        if row["status"] in ("error", "not-recovered", "diverged"):
+        assert row["status"] in ANSWERED, row
+        if full_rank and row["dtype"] == "float64" and row["impl"].split(":")[0] in CLOSED_FORMS:
+            assert row["status"] == "ok", row  # a well-posed problem, a float64 closed form: recovered
+        if row["status"] in ("not-recovered", "diverged"):
             assert isinstance(row["reason"], str) and row["reason"] and "\n" not in row["reason"]
         if row["status"] == "ok":
             fit = outcome.fit

@@ -47,3 +47,12 @@ def test_an_unreadable_cache_is_measured_again_not_an_error(monkeypatch, tmp_pat
     (tmp_path / "peaks.json").write_text("{not json")
     monkeypatch.setattr(roofline, "probe", lambda device, dtype: roofline.Peaks(device, "float64", 1.0, 2.0, 1))
     assert roofline.peaks("cpu", torch.float64).gemm_flops_s == 2.0
+
+
+def test_the_tests_never_write_the_user_s_cache():
+    """conftest points LINREG_BENCH_CACHE at a temporary folder: the CLI tests probe peaks there."""
+    import os
+
+    from bench.harness.roofline import _cache_file
+
+    assert str(_cache_file()).startswith(os.environ["LINREG_BENCH_CACHE"])

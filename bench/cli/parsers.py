@@ -122,6 +122,7 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--device", choices=DEVICES, default="cpu")
     ab.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default float32")
     ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
+    ab.add_argument("--threads", type=int, default=1, help="torch and BLAS threads, the same on both sides (default 1)")
     ab.add_argument(
         "--measure",
         choices=("time", "instructions"),

@@ -74,7 +74,7 @@ def command_ab(args: argparse.Namespace) -> int:
              for t in dtypes]  # fmt: skip
     if args.measure == "instructions":
         return ab_instructions(args, CountPlan(cases, number=args.number, counts=args.counts, extra_work=slowdown))
-    plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown)
+    plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown, threads=args.threads)
     check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]

@@ -87,8 +87,9 @@ def command_run(args: argparse.Namespace) -> int:
         configure(problem, spec, overrides, problem.fit_intercept)
     try:
         timing = TimingConfig(
-            warmup=args.warmup, min_rounds=args.rounds, max_rounds=max(200, args.rounds), min_time=args.min_time
-        )
+            warmup=args.warmup, min_rounds=args.rounds, max_rounds=max(200, args.rounds), min_time=args.min_time,
+            threads=args.threads,
+        )  # fmt: skip
     except ValueError as exc:
         raise InputError(str(exc)) from None
     fit_intercept = problem.fit_intercept and not args.no_intercept

@@ -15,7 +15,7 @@ import scipy
 import sklearn
 import torch
 
-from bench.harness.threads import native_pools
+from bench.harness.threads import machine_load, native_pools
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,6 +64,7 @@ def machine_info() -> dict[str, Any]:
         "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        **machine_load(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "torch": torch.__version__,

@@ -12,6 +12,7 @@ from bench.harness.cases import Case, dtype_name
 from bench.harness.clocks import cross_check_clocks
 from bench.harness.configuration import configure
 from bench.harness.roofline import Peaks, roofline_figures
+from bench.harness.threads import limited_threads, threads_for
 from bench.harness.timing import Timing, TimingConfig, measure
 from bench.judge.checks import judge
 from bench.judge.reference import Reference, reference_solution
@@ -136,7 +137,10 @@ def run_case(
         prepared = prepare(problem, case, overrides, fit_intercept)
         if prepared.skip_reason is not None:
             return Outcome(case, prepared.row)
-        measured, fit = measure(prepared.fit, case.device, timing)
+        cost = prepared.impl.cost(problem.n, problem.d, problem.k, torch.tensor([], dtype=case.dtype).element_size())
+        threads = threads_for(None if cost is None else cost.flops, timing.threads)
+        with limited_threads(threads if torch.device(case.device).type == "cpu" else timing.threads):
+            measured, fit = measure(prepared.fit, case.device, timing)
         peaks = peaks_for(case.device, case.dtype) if peaks_for is not None else None
         outcome = conclude(problem, prepared, reference, fit, measured, peaks)
         if torch.device(case.device).type == "cuda":

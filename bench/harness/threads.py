@@ -3,6 +3,7 @@ that NumPy, SciPy and scikit-learn use (through threadpoolctl), set together for
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,33 @@ def limited_threads(count: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(before)
+
+
+# Below this much work a fit is over in about a millisecond, and a second intra-op thread can only
+# wait: on a loaded two-core machine d2l's normal-equation fit took 16 ms with 2 threads against
+# 0.5 ms with 1 (OpenMP's barrier waits out a descheduled worker's time slice).
+SMALL_WORK_FLOPS = 5e7
+
+
+def threads_for(flops: float | None, requested: int | None) -> int | None:
+    """The thread count a case runs with: what the user asked for, else one thread for small work
+    (None: leave torch's default)."""
+    if requested is not None:
+        return requested
+    if flops is not None and flops < SMALL_WORK_FLOPS:
+        return 1
+    return None
+
+
+def machine_load() -> dict[str, Any]:
+    """The load average when the run starts (others' work: ours has not begun) and whether it is
+    high enough to distort timings (more than half the cores busy)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:  # not on every platform
+        return {}
+    cores = os.cpu_count() or 1
+    return {"load_average_1m": round(one, 2), "load_average_5m": round(five, 2), "loaded": one > 0.5 * cores}
 
 
 def native_pools() -> list[dict[str, Any]]:

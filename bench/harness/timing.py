@@ -45,6 +45,7 @@ class TimingConfig:
     min_rounds: int = 5
     max_rounds: int = 200
     min_time: float = 0.5
+    threads: int | None = None  # None: one thread for small work (threads.threads_for), else torch's default
 
     def __post_init__(self) -> None:
         if self.warmup < 0 or self.min_rounds < 1 or self.max_rounds < self.min_rounds or self.min_time < 0:

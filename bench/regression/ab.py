@@ -34,10 +34,13 @@ class ABPlan:
     rounds: int = 20
     min_sample_time: float = 0.02
     slowdown: dict[str, float] = field(default_factory=dict)  # new side only: validating the gate
+    threads: int = 1  # pinned on both sides (threads.SMALL_WORK_FLOPS says why)
 
     def __post_init__(self) -> None:
         if self.rounds < 3:
             raise InputError(f"--rounds must be >= 3 for a rank test, got {self.rounds}")
+        if self.threads < 1:
+            raise InputError(f"--threads must be >= 1, got {self.threads}")
 
 
 def _git(*args: str) -> str:
@@ -95,7 +98,8 @@ class Worker:
             [sys.executable, str(WORKER), str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        self._send({"cases": plan.cases, "min_sample_time": plan.min_sample_time, "slowdown": slowdown})
+        self._send({"cases": plan.cases, "min_sample_time": plan.min_sample_time, "slowdown": slowdown,
+                    "threads": plan.threads})  # fmt: skip
         self.ready = self._receive()
 
     def _send(self, message: dict[str, Any]) -> None:

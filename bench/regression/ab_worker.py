@@ -85,8 +85,19 @@ def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None =
     return calls
 
 
+def pin_threads(count: int) -> None:
+    """Both sides run with the same, small thread count: on a shared two-core machine a second
+    intra-op thread turns sub-millisecond fits into 16 ms waits at random (bench/harness/threads.py)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(count)
+    threadpool_limits(limits=count)
+
+
 def main(root: str) -> None:
     config = json.loads(sys.stdin.readline())
+    pin_threads(config.get("threads", 1))
     try:
         calls = case_calls(root, config["cases"], config.get("slowdown"))
     except WorkerError as exc:

@@ -118,7 +118,8 @@ def markdown_report(
         f"Least-squares optimum (float64): training MSE L* = {reference.mse:.6g}, rank {reference.rank}.",
         "",
         f"**{len(results)} cases: {tally}.** Times are the median and interquartile range of fit rounds "
-        f"on data already on the device ({machine.get('torch_threads')} torch threads). Distances are in "
+        f"on data already on the device ({machine.get('torch_threads')} torch threads; one for fits under 5e7 flops, "
+        "where a second can only wait: see `threads`). Distances are in "
         "standard errors of the least-squares estimate; a fit passes when it lies inside the optimum's 99.9% "
         "confidence region and, where the truth is known, each parameter is within its Bonferroni bound.",
         "",
@@ -131,6 +132,10 @@ def markdown_report(
                   "The same math, the same shuffling order and the same parameters, measured in this run; for "
                   "nn-linear the difference is the DataLoader.", "", costs.to_markdown(index=False), ""]  # fmt: skip
     found = findings(results)
+    if machine.get("loaded"):
+        load, cores = machine["load_average_1m"], machine.get("cpu_count")
+        found.insert(0, f"- **the machine was busy** when the run started (load average {load} on {cores} cores): "
+                        "others' work inflates and spreads the times")  # fmt: skip
     if found:
         parts += ["## Findings", "", *found, ""]
     if plots:
