@@ -229,3 +229,18 @@ def test_cuda_graph_replay_gives_the_plain_loops_parameters(batch_size, d2l_prob
         graphed.bias, plain.bias, atol=1e-6
     )
     assert graphed.losses == pytest.approx(plain.losses, rel=1e-5)
+
+
+def test_sklearn_cut_off_is_explained_where_it_drops_directions():
+    """scikit-learn 1.9's LinearRegression(tol=1e-6) cuts singular values off: on columns scaled by
+    1e-3 … 1e6 it kept rank 2 of 4 and the run said only `not-recovered`."""
+    import sklearn
+
+    if tuple(int(part) for part in sklearn.__version__.split(".")[:2]) < (1, 9):
+        pytest.skip(f"scikit-learn {sklearn.__version__} has no tol cut-off")
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(200, 4, generator=g, dtype=torch.float64) * torch.tensor([1e-3, 1.0, 1e3, 1e6], dtype=torch.float64)
+    y = X @ torch.tensor([[1e3], [1.0], [1e-3], [1e-6]], dtype=torch.float64)
+    cut = impls.create("sklearn").fit(X, y)
+    assert len(cut.notes) == 1 and "kept rank" in cut.notes[0] and f"scikit-learn {sklearn.__version__}" in cut.notes[0]
+    assert impls.create("sklearn", estimator_args={"tol": 0}).fit(X, y).notes == []
