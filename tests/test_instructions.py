@@ -83,3 +83,14 @@ def test_without_valgrind_the_reason_is_given_and_the_command_exits_2(monkeypatc
 def test_instructions_of_a_cuda_case_are_refused_before_anything_runs(capsys):
     assert main(["ab", "--measure", "instructions", "--device", "cuda"]) == 2
     assert "CPU work only" in capsys.readouterr().err
+
+
+def test_the_report_says_how_it_counted_and_marks_regressions_and_accepted_entries():
+    from bench.reports.instructions_report import instructions_markdown
+
+    accepted = [Accepted("d2l normal-equation cpu float32", 1.05, "stable solver", "abc1234")]
+    rows = compare_counts(CountPlan([CASE, OTHER]), [1000, 1000], [1030, 1030], 1.01, accepted)
+    text = instructions_markdown(rows, "base x", "working tree", 1.01, 1, 3, ["d2l sklearn cpu float32 (c)"])
+    assert "1 regression(s)** — instructions of 1 fit(s) per case, the median of 3 callgrind counts" in text
+    assert "**more (regression)**" in text and "more, accepted up to ×1.05 (abc1234: stable solver)" in text
+    assert "matched no change" in text and "d2l sklearn cpu float32 (c)" in text

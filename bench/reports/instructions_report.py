@@ -9,8 +9,8 @@ def instructions_markdown(
     comparison: pd.DataFrame, base: str, new: str, min_factor: float, number: int, counts: int, stale: list[str]
 ) -> str:
     regressions = int(comparison["regression"].sum())
-    counts = comparison["verdict"].value_counts()
-    tally = ", ".join(f"{counts[v]} {v}" for v in counts.index) or "nothing to compare"
+    verdicts = comparison["verdict"].value_counts()
+    tally = ", ".join(f"{verdicts[v]} {v}" for v in verdicts.index) or "nothing to compare"
     table = pd.DataFrame({
         "case": comparison[["dataset", "impl", "device", "dtype"]].agg(" ".join, axis=1),
         "base": comparison["base_instructions"].map("{:,}".format),
