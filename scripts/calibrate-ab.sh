@@ -2,8 +2,8 @@
 # Calibrate the wall-clock A/B gate: N A/A runs (HEAD against itself: every alarm is false) and N
 # runs with a 10% slowdown injected into one implementation (every run should fail the gate).
 # Usage: scripts/calibrate-ab.sh [N=20] [IMPL=manual-gradient] [FACTOR=1.1]; extra `ab` options
-# go in AB_OPTIONS. Run it on a quiet machine with a clean working tree.
-set -euo pipefail
+# go in AB_OPTIONS. Run it on a quiet machine with a clean working tree, with linreg-bench on PATH.
+set -uo pipefail
 n=${1:-20}
 impl=${2:-manual-gradient}
 factor=${3:-1.1}
@@ -11,15 +11,20 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "calibrate-ab: the working tree differs from HEAD, so the A/A would not be A/A; commit or stash first" >&2
   exit 2
 fi
+gate() {  # exit 0 (no regression) or 1 (regression); anything else stops the calibration
+  linreg-bench ab --base HEAD --fail-on-regression ${AB_OPTIONS:-} "$@" > /dev/null 2> /tmp/calibrate-ab.err
+  local code=$?
+  if [ "$code" -gt 1 ]; then
+    echo "calibrate-ab: linreg-bench ab exited $code: $(tail -1 /tmp/calibrate-ab.err)" >&2
+    exit 2
+  fi
+  return "$code"
+}
 false_alarms=0
 caught=0
 for i in $(seq 1 "$n"); do
-  if linreg-bench ab --base HEAD --fail-on-regression ${AB_OPTIONS:-} > /dev/null 2>&1; then :; else
-    [ $? -eq 1 ] && false_alarms=$((false_alarms + 1))
-  fi
-  if linreg-bench ab --base HEAD --fail-on-regression --inject-slowdown "$impl=$factor" ${AB_OPTIONS:-} > /dev/null 2>&1; then :; else
-    [ $? -eq 1 ] && caught=$((caught + 1))
-  fi
+  gate || false_alarms=$((false_alarms + 1))
+  gate --inject-slowdown "$impl=$factor" || caught=$((caught + 1))
   echo "after $i: A/A false alarms $false_alarms/$i, $impl ×$factor caught $caught/$i" >&2
 done
 echo "A/A false alarms: $false_alarms/$n; $impl ×$factor injected: caught $caught/$n"
