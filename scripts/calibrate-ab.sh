@@ -11,11 +11,15 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "calibrate-ab: the working tree differs from HEAD, so the A/A would not be A/A; commit or stash first" >&2
   exit 2
 fi
+reports=${CALIBRATION_DIR:-$(mktemp -d)}
+echo "calibrate-ab: each run's comparison in $reports" >&2
 gate() {  # exit 0 (no regression) or 1 (regression); anything else stops the calibration
-  linreg-bench ab --base HEAD --fail-on-regression ${AB_OPTIONS:-} "$@" > /dev/null 2> /tmp/calibrate-ab.err
+  local name=$1
+  shift
+  linreg-bench ab --base HEAD --fail-on-regression ${AB_OPTIONS:-} "$@" > "$reports/$name.md" 2> "$reports/$name.err"
   local code=$?
   if [ "$code" -gt 1 ]; then
-    echo "calibrate-ab: linreg-bench ab exited $code: $(tail -1 /tmp/calibrate-ab.err)" >&2
+    echo "calibrate-ab: linreg-bench ab exited $code: $(tail -1 "$reports/$name.err")" >&2
     exit 2
   fi
   return "$code"
@@ -23,8 +27,8 @@ gate() {  # exit 0 (no regression) or 1 (regression); anything else stops the ca
 false_alarms=0
 caught=0
 for i in $(seq 1 "$n"); do
-  gate || false_alarms=$((false_alarms + 1))
-  gate --inject-slowdown "$impl=$factor" || caught=$((caught + 1))
+  gate "aa-$i" || false_alarms=$((false_alarms + 1))
+  gate "injected-$i" --inject-slowdown "$impl=$factor" || caught=$((caught + 1))
   echo "after $i: A/A false alarms $false_alarms/$i, $impl ×$factor caught $caught/$i" >&2
 done
 echo "A/A false alarms: $false_alarms/$n; $impl ×$factor injected: caught $caught/$n"
