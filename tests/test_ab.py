@@ -33,6 +33,16 @@ def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     assert "Wilcoxon signed-rank (paired rounds)" in out and "1 regression(s)" in out
 
 
+@pytest.mark.parametrize(
+    ("rounds", "processes", "blocks"),
+    [(20, 5, [4, 4, 4, 4, 4]), (21, 5, [4, 4, 4, 4, 5]), (20, 3, [8, 6, 6]), (6, 5, [2, 2, 2]), (3, 5, [3])],
+)
+def test_rounds_spread_over_worker_pairs_in_whole_abba_pairs(rounds, processes, blocks):
+    # An odd block before the last would shift every later pair by one round: the analysis would
+    # pair a base round of one process with a new round of the next.
+    assert ABPlan(TINY, rounds=rounds, processes=processes).blocks() == blocks
+
+
 def test_the_slowdown_hook_stretches_a_call_to_its_factor(monkeypatch):
     clock = iter(range(1000))  # a fake perf_counter: every reading is one second later
     monkeypatch.setattr(ab_worker.time, "perf_counter", lambda: float(next(clock)))

@@ -124,6 +124,13 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--rounds", type=int, default=20, help="interleaved rounds per side (default 20)")
     ab.add_argument("--threads", type=int, default=1, help="torch and BLAS threads, the same on both sides (default 1)")
     ab.add_argument(
+        "--processes",
+        type=int,
+        default=5,
+        help="fresh worker pairs the rounds are spread over: one process differs from another by a few "
+        "per cent, which many processes average out (default 5)",
+    )
+    ab.add_argument(
         "--measure",
         choices=("time", "instructions"),
         default="time",

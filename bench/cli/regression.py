@@ -74,11 +74,12 @@ def command_ab(args: argparse.Namespace) -> int:
              for t in dtypes]  # fmt: skip
     if args.measure == "instructions":
         return ab_instructions(args, CountPlan(cases, number=args.number, counts=args.counts, extra_work=slowdown))
-    plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown, threads=args.threads)
+    plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown, threads=args.threads, processes=args.processes)
     check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
-    print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds", file=sys.stderr)
+    print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds "
+          f"over {args.processes} worker pair(s)", file=sys.stderr)
     with exported(base_rev) as base_root:
         base, new = run_ab(base_root, PROJECT_ROOT, plan_, (f"base {short}", "working tree"))
     if slowdown:  # say it: a report read later must not pass an injected slowdown off as the code's
