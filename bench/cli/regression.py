@@ -78,8 +78,11 @@ def command_ab(args: argparse.Namespace) -> int:
     check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
-    print(f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds "
-          f"over {args.processes} worker pair(s)", file=sys.stderr)
+    print(
+        f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds "
+        f"over {args.processes} worker pair(s)",
+        file=sys.stderr,
+    )
     with exported(base_rev) as base_root:
         base, new = run_ab(base_root, PROJECT_ROOT, plan_, (f"base {short}", "working tree"))
     if slowdown:  # say it: a report read later must not pass an injected slowdown off as the code's
