@@ -117,7 +117,12 @@ class Worker:
         )  # fmt: skip
         self._send({"cases": plan.cases, "min_sample_time": plan.min_sample_time, "slowdown": slowdown,
                     "threads": plan.threads})  # fmt: skip
+        self.ready: dict[str, Any] = {}
+
+    def wait_ready(self) -> Worker:
+        """Both sides start at once (imports and set-up overlap); each is waited for here."""
         self.ready = self._receive()
+        return self
 
     def _send(self, message: dict[str, Any]) -> None:
         self.process.stdin.write(json.dumps(message) + "\n")
@@ -157,9 +162,15 @@ def _frame(plan: ABPlan, samples: list[list[float]], threads: int) -> Any:
 def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker]:
     base = Worker("base", base_root, plan, {})
     try:
-        return base, Worker("new", new_root, plan, plan.slowdown)
+        new = Worker("new", new_root, plan, plan.slowdown)
     except Exception:
         base.close()
+        raise
+    try:
+        return base.wait_ready(), new.wait_ready()
+    except Exception:
+        base.close()
+        new.close()
         raise
 
 
