@@ -16,6 +16,7 @@ from impls.declarations import Declaration
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
+from impls.sharded import Collectives, DataParallel
 from impls.validation import ArrayLike, InvalidInput, checked_input, checked_sample_weight
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -41,6 +42,8 @@ class Implementation(ABC):
     iterative: ClassVar[bool] = False
     default_variants: ClassVar[tuple[dict[str, Any], ...]] = ()  # option sets a default run also compares
     supports_sample_weight: ClassVar[bool] = False  # True: fit_unchecked takes sample_weight=
+    # How `fit_sharded` takes its data when run data-parallel (impls/sharded.py); None: one process only.
+    data_parallel: ClassVar[DataParallel | None] = None
 
     def __init_subclass__(cls, declaration: Declaration | None = None, **kwargs: Any) -> None:
         """Built-ins take name, summary, options and devices from their torch-free declaration."""
@@ -103,6 +106,31 @@ class Implementation(ABC):
         """The work model of this algorithm (bytes, flops); None where there is none."""
         return None
 
+    def fit_cost(self, fit: LinearFit, n: int, d: int, k: int, itemsize: int) -> Cost | None:
+        """The work of the route this fit actually took (`fit.work`: a fallback, a second pass,
+        an optimizer's extra evaluations); by default the algorithm's `cost`."""
+        return self.cost(n, d, k, itemsize)
+
+    def compute_dtype(self, dtype: torch.dtype) -> torch.dtype:
+        """The dtype the arithmetic runs in, whose machine peaks bound it (float64 accumulation of
+        float32 input, say)."""
+        return dtype
+
+    # Whose kernels do the arithmetic: "torch", or "numpy" for NumPy/SciPy's BLAS and LAPACK, whose
+    # peaks this machine measures separately (they can be another BLAS, with other threads).
+    peaks_library: ClassVar[str] = "torch"
+
+    def single_process_reason(self) -> str | None:
+        """Why this implementation cannot run data-parallel, or None when it can."""
+        if self.data_parallel is None:
+            return f"{self.name} is single-process by nature: it has no data-parallel form"
+        return None
+
+    def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
+        """The data-parallel fit: called on every rank at once with that rank's rows ("rows") or the
+        whole data ("sampler"); every rank returns the same fit of all the data."""
+        raise NotImplementedError(self.single_process_reason() or f"{self.name} declares no fit_sharded")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.options!r})"
 
@@ -146,8 +174,14 @@ class IterativeImplementation(Implementation):
             )
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
-        p = d + int(self.options.fit_intercept)
-        return sgd_epochs(self.options.epochs, n, p, k, itemsize)
+        return sgd_epochs(self.options.epochs, n, d, k, itemsize, self.options.fit_intercept)
+
+    def fit_cost(self, fit: LinearFit, n: int, d: int, k: int, itemsize: int) -> Cost:
+        """With the loss evaluations the optimizer really made (LBFGS re-evaluates within a step):
+        `fit.work["evaluations_per_row"]`, evaluations × batch / n over the whole fit."""
+        evaluations = fit.work.get("evaluations_per_row")
+        o = self.options
+        return sgd_epochs(o.epochs, n, d, k, itemsize, o.fit_intercept, evaluations)
 
     def start(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Generator, torch.Tensor, torch.Tensor]:
         """The seeded generator (init, then shuffling) and the initial weight (k, d) and bias (k,)."""

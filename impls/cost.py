@@ -20,13 +20,26 @@ def data_pass(n: int, d: int, k: int, itemsize: int, passes: float = 1.0) -> flo
     return passes * (n * d + n * k) * itemsize
 
 
-def closed_form(solver: str, n: int, p: int, k: int, itemsize: int) -> Cost:
-    """Gram (symmetric, n·p²) + a p×p solve for cholesky; Householder QR 2np²; SVD-based ~4np²."""
-    factor = {"auto": 1.0, "cholesky": 1.0, "qr": 2.0, "svd": 4.0, "lstsq": 4.0}[solver]
-    return Cost(data_pass(n, p - 1, k, itemsize), factor * n * p * p + 2.0 * n * p * k + p**3)
+def closed_form(solver: str, n: int, d: int, k: int, itemsize: int, fit_intercept: bool = True) -> Cost:
+    """Gram (symmetric, n·p²) + a p×p solve for cholesky; Householder QR 2np²; SVD-based ~4np²;
+    p = d + 1 with an intercept (its column of ones is computed, not read: the bytes are X's and y's)."""
+    p = d + int(fit_intercept)
+    factor = {"auto": 1.0, "cholesky": 1.0, "qr": 2.0, "tsqr": 2.0, "svd": 4.0, "lstsq": 4.0}[solver]
+    return Cost(data_pass(n, d, k, itemsize), factor * n * p * p + 2.0 * n * p * k + p**3)
 
 
-def sgd_epochs(epochs: int, n: int, p: int, k: int, itemsize: int) -> Cost:
-    """Per epoch: forward Xθ and gradient Xᵀr over every row (4npk), the epoch's loss (2npk);
-    the data read once per epoch at least."""
-    return Cost(epochs * data_pass(n, p - 1, k, itemsize), epochs * 6.0 * n * p * k)
+def sgd_epochs(
+    epochs: int, n: int, d: int, k: int, itemsize: int, fit_intercept: bool = True, evaluations: float | None = None
+) -> Cost:
+    """Per epoch: forward Xθ and gradient Xᵀr over every row (4npk), the epoch's loss (2npk); the
+    data read once per epoch at least. `evaluations`: loss-and-gradient evaluations over a batch of
+    n / evaluations-per-epoch rows, when an optimizer makes more than one per step (LBFGS: up to 20);
+    by default one per row per epoch."""
+    p = d + int(fit_intercept)
+    per_row_evaluations = epochs if evaluations is None else evaluations
+    return Cost(epochs * data_pass(n, d, k, itemsize), per_row_evaluations * 4.0 * n * p * k + epochs * 2.0 * n * p * k)
+
+
+def combined(*costs: Cost) -> Cost:
+    """Work done in sequence: a Gram pass and then an SVD fallback, say."""
+    return Cost(sum(c.bytes for c in costs), sum(c.flops for c in costs))

@@ -24,6 +24,9 @@ class LinearFit:
     notes: list[str] = field(default_factory=list)
     feature_names: tuple[str, ...] = ()  # optional: saved with the model, so `predict` can name its outputs
     target_names: tuple[str, ...] = ()
+    # What the fit did that its work model depends on (the route `auto` took, the loss evaluations
+    # an optimizer made): read by `Implementation.fit_cost`, never by the checks.
+    work: dict[str, float | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.weight.ndim != 2:
@@ -57,6 +60,7 @@ class LinearFit:
             list(self.notes),
             self.feature_names,
             self.target_names,
+            dict(self.work),
         )
 
     def save(self, path: str | Path) -> None:

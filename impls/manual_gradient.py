@@ -10,7 +10,8 @@ from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
 from impls.declarations import MANUAL_GRADIENT
 from impls.fit import LinearFit
-from impls.options import GraphedTrainOptions
+from impls.options import GraphedTrainOptions, OptionError
+from impls.sharded import Collectives, global_batch_part
 
 
 class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
@@ -22,6 +23,7 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
 
     tutorial = "d2l-reference"
     speed_options = ("graph",)
+    data_parallel = "sampler"
     grid = {**IterativeImplementation.grid, "graph": (False, True)}
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
@@ -45,4 +47,32 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
             data.refill(generator)
             run_epoch()
             self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
+        return self.finish(theta, losses)
+
+    def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
+        """Data-parallel SGD: `batch_size` rows per rank, a global batch of world × batch_size. Every
+        rank draws the same permutation as the one-process run (same seed) and takes its contiguous
+        part of each global batch; the gradients are summed by one all-reduce per step and the step
+        is lr / (world × batch_size): the one-process run at batch world × batch_size, step for step."""
+        o: GraphedTrainOptions = self.options
+        if o.graph:
+            raise OptionError("manual-gradient:graph=true runs in one process only (a collective per step)")
+        generator, theta = self.start_theta(X, y)
+        batch, world = o.batch_size, comm.world_size
+        data = ShuffleBuffer(X, y, batch * world, ones_column=o.fit_intercept)
+        parts = []
+        for start, A_global in zip(range(0, X.shape[0], batch * world), data.A.split(batch * world), strict=True):
+            part = global_batch_part(start, A_global.shape[0], batch, comm.rank)
+            parts.append((data.A[part], data.targets[part]))
+        grad = torch.empty_like(theta)
+        step = o.lr / (batch * world)
+        losses = []
+        for epoch in range(1, o.epochs + 1):
+            data.refill(generator)
+            for A_part, y_part in parts:
+                residual = torch.addmm(y_part, A_part, theta, beta=-1)
+                torch.mm(A_part.T, residual, out=grad)
+                comm.all_reduce_sum(grad)
+                theta.sub_(grad, alpha=step)
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, None, losses)
         return self.finish(theta, losses)

@@ -6,7 +6,7 @@ import inspect
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from impls.base import EpochCallback, IterativeImplementation
 from impls.batching import ShuffleBuffer
@@ -14,6 +14,7 @@ from impls.declarations import NN_LINEAR
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.options import LOADERS, NNLinearOptions, OptionError
+from impls.sharded import Collectives
 
 
 def optimizer_classes() -> dict[str, type[torch.optim.Optimizer]]:
@@ -81,6 +82,7 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
     default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
     tutorial = "nn-linear"  # with loader=dataloader and no graph it is the tutorial loop itself
     speed_options = ("loader", "graph")
+    data_parallel = "sampler"
 
     def __init__(self, **options) -> None:
         super().__init__(**options)
@@ -89,23 +91,62 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
             self.options.optimizer, [torch.zeros(1, requires_grad=True)], self.options.lr, self.options.optimizer_args
         )
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
+    def single_process_reason(self) -> str | None:
+        if self.options.optimizer == "lbfgs":
+            return "nn-linear:optimizer=lbfgs re-evaluates the loss up to 20 times within a step: no DDP form"
+        return super().single_process_reason()
+
+    def start_net(self, X: torch.Tensor, y: torch.Tensor) -> tuple[nn.Linear, torch.Generator]:
+        """The seeded `nn.Linear` (one seed, one start, on every device and dtype) and the generator
+        the epochs' shuffles then draw from."""
         o: NNLinearOptions = self.options
         generator = torch.Generator().manual_seed(o.seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             torch.manual_seed(o.seed)
             net = nn.Linear(X.shape[1], y.shape[1], bias=o.fit_intercept, dtype=torch.float64)
-        net = net.to(device=X.device, dtype=X.dtype)  # one seed, one start, on every device and dtype
+        net = net.to(device=X.device, dtype=X.dtype)
         if o.init != "torch":
             weight, bias = initial_parameters(o, X.shape[1], y.shape[1], X.dtype, X.device, generator)
             with torch.no_grad():
                 net.weight.copy_(weight)
                 if net.bias is not None:
                     net.bias.copy_(bias)
+        return net, generator
+
+    def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
+        """DistributedDataParallel with a DistributedSampler, as DDP users write it: `batch_size` rows
+        per rank, gradients averaged by one timed all-reduce per step (a DDP comm hook). The global
+        batch i is the sampler's permutation, rows i·W·B to (i+1)·W·B − 1: the same run as one
+        process at batch W·B over `DistributedSampler(num_replicas=1)` when W·B divides n."""
+        o: NNLinearOptions = self.options
+        reason = self.single_process_reason()
+        if reason is not None or o.graph:
+            raise OptionError(reason or "nn-linear:graph=true runs in one process only (DDP syncs in backward)")
+        net, _ = self.start_net(X, y)
+        dataset = TensorDataset(X, y)
+        sampler = DistributedSampler(dataset, num_replicas=comm.world_size, rank=comm.rank, shuffle=True, seed=o.seed)
+        loader = DataLoader(dataset, batch_size=o.batch_size, sampler=sampler)
+        model = net if comm.world_size == 1 else ddp_model(net, comm)
+        loss_fn = nn.MSELoss()
+        step = training_step(model, loss_fn, make_optimizer(o.optimizer, model.parameters(), o.lr, o.optimizer_args))
+        losses = []
+        for epoch in range(o.epochs):
+            sampler.set_epoch(epoch)
+            for X_batch, y_batch in loader:
+                step(X_batch, y_batch)
+            with torch.no_grad():
+                losses.append(loss_fn(net(X), y))
+        bias = net.bias.detach().clone() if net.bias is not None else X.new_zeros(y.shape[1])
+        return LinearFit(net.weight.detach().clone(), bias, torch.stack(losses).tolist())
+
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+        """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
+        o: NNLinearOptions = self.options
+        net, generator = self.start_net(X, y)
         loss_fn = nn.MSELoss()
         args = graph_safe_args(o.optimizer, o.optimizer_args) if o.graph else o.optimizer_args
-        step = training_step(net, loss_fn, make_optimizer(o.optimizer, net.parameters(), o.lr, args))
+        optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, args)
+        step = training_step(net, loss_fn, optimizer)
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
         else:
@@ -129,4 +170,27 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
                 losses.append(loss_fn(net(X), y))
         weight = net.weight.detach().clone()
         bias = net.bias.detach().clone() if net.bias is not None else zero
-        return LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
+        fit = LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
+        if isinstance(optimizer, torch.optim.LBFGS):  # up to max_iter loss evaluations a step, not one
+            evaluations = optimizer.state[optimizer.param_groups[0]["params"][0]].get("func_evals", 0)
+            fit.work["evaluations_per_row"] = evaluations * min(o.batch_size, X.shape[0]) / X.shape[0]
+        return fit
+
+
+def ddp_model(net: nn.Module, comm: Collectives) -> nn.Module:
+    """`net` under DistributedDataParallel, its gradient all-reduce routed through `comm` so the
+    time inside it is counted (DDP's default hook, made synchronous: mean of the ranks' buckets)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    device = next(net.parameters()).device
+    model = DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+
+    def timed_all_reduce(_state, bucket):  # no annotations: DDP compares them as objects, these are strings
+        buffer = bucket.buffer().div_(comm.world_size)
+        comm.all_reduce_sum(buffer)
+        future: torch.futures.Future[torch.Tensor] = torch.futures.Future()
+        future.set_result(buffer)
+        return future
+
+    model.register_comm_hook(None, timed_all_reduce)
+    return model

@@ -7,15 +7,15 @@ import math
 import torch
 
 from impls.base import Implementation
-from impls.cost import Cost, closed_form
+from impls.cost import Cost, closed_form, combined
 from impls.declarations import NORMAL_EQUATION
 from impls.fit import LinearFit
+from impls.gram import AUTO_MAX_COND, centred_gram, gram_and_sums
 from impls.options import SCALINGS, SOLVERS, NormalEquationOptions
+from impls.sharded import Collectives
+from impls.sharded_closed_form import sharded_normal_equation
 from impls.weighting import to_unweighted
 
-AUTO_MAX_COND = 1e3  # auto takes the Cholesky fast path while cond(centred, scaled Gram) ≤ this: ≤ 3 digits lost
-GRAM_BLOCK_BYTES = 2 * 2**20  # CPU: a block stays in L2 for the products after the first (16 MiB: ~7% slower)
-GPU_GRAM_BLOCK_BYTES = 256 * 2**20  # CUDA: no cache to aim at, and every product is a launch; few, large blocks
 MAX_OFFSET = 1.0  # centre algebraically while every column's mean² ≤ this × its variance
 
 
@@ -49,67 +49,27 @@ def rank_cutoff(s: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     return s.max() * max(shape) * torch.finfo(s.dtype).eps
 
 
-def block_rows(n: int, width: int, itemsize: int, device_type: str) -> int:
-    """Rows per block of a blocked pass over an n × width matrix: blocks that fit the CPU's L2, so
-    the products after the first read them from cache; on a GPU blocks of GPU_GRAM_BLOCK_BYTES,
-    where 2 MiB blocks would make 1e6 × 100 float64 ~1,100 launches of tiny products."""
-    block_bytes = GPU_GRAM_BLOCK_BYTES if device_type == "cuda" else GRAM_BLOCK_BYTES
-    return max(1, min(n, max(256, block_bytes // (width * itemsize))))
-
-
-def centred_gram(
-    X: torch.Tensor, y: torch.Tensor, x_mean: torch.Tensor, y_mean: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """XcᵀXc and Xcᵀyc, block by block: each block of rows is centred into a small buffer that stays
-    in cache and multiplied there, so X is read once and never copied whole."""
-    n, d = X.shape
-    k = y.shape[1]
-    rows = block_rows(n, d + k, X.element_size(), X.device.type)
-    buffer = torch.empty(rows, d + k, dtype=X.dtype, device=X.device)
-    M = torch.zeros(d + k, d + k, dtype=X.dtype, device=X.device)
-    for start in range(0, n, rows):
-        block = buffer[: min(rows, n - start)]
-        torch.sub(X[start : start + rows], x_mean, out=block[:, :d])
-        torch.sub(y[start : start + rows], y_mean, out=block[:, d:])
-        M.addmm_(block.T, block)
-    return M[:d, :d], M[:d, d:]
-
-
-def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """XᵀX, Xᵀy, Xᵀ1 and yᵀ1 in one blocked pass over X, without copying it: each block is read
-    from memory by the first product and from cache by the other two."""
-    n, d = X.shape
-    rows = block_rows(n, d, X.element_size(), X.device.type)
-    ones = torch.ones(rows, dtype=X.dtype, device=X.device)
-    XtX = torch.zeros(d, d, dtype=X.dtype, device=X.device)
-    Xty = torch.zeros(d, y.shape[1], dtype=X.dtype, device=X.device)
-    x_sum = torch.zeros(d, dtype=X.dtype, device=X.device)
-    for start in range(0, n, rows):
-        block, y_block = X[start : start + rows], y[start : start + rows]
-        XtX.addmm_(block.T, block)
-        Xty.addmm_(block.T, y_block)
-        x_sum.addmv_(block.T, ones[: block.shape[0]])
-    return XtX, Xty, x_sum, y.sum(dim=0)
-
-
-def centred_products(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+def centred_products(X: torch.Tensor, y: torch.Tensor, work: dict | None = None) -> tuple[torch.Tensor, ...]:
     """(XcᵀXc, Xcᵀyc, x̄, ȳ). Centred algebraically (XᵀX − n·x̄x̄ᵀ) when the column means are small
-    against the spread, so nothing cancels; otherwise a second, exactly centring pass."""
+    against the spread, so nothing cancels; otherwise a second, exactly centring pass (counted in
+    `work["gram_passes"]` for the work model)."""
     n = X.shape[0]
     XtX, Xty, x_sum, y_sum = gram_and_sums(X, y)
     x_mean, y_mean = x_sum / n, y_sum / n
     variance = XtX.diagonal() / n - x_mean**2
     if bool((x_mean**2 <= MAX_OFFSET * variance).all()):
         return XtX - n * torch.outer(x_mean, x_mean), Xty - n * torch.outer(x_mean, y_mean), x_mean, y_mean
+    if work is not None:
+        work["gram_passes"] = 2
     return (*centred_gram(X, y, x_mean, y_mean), x_mean, y_mean)
 
 
 def solve_auto(
-    X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]
+    X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str], work: dict | None = None
 ) -> tuple[torch.Tensor, tuple[torch.Tensor | None, torch.Tensor | None]] | None:
     """((d, k) coefficients, (x̄, ȳ)), or None when the scaled Gram matrix is too ill-conditioned."""
     if fit_intercept:
-        G, b, x_mean, y_mean = centred_products(X, y)
+        G, b, x_mean, y_mean = centred_products(X, y, work)
     else:
         G, b, _, _ = gram_and_sums(X, y)
         x_mean = y_mean = None
@@ -188,6 +148,7 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     """Least squares in closed form; `cholesky` solves AᵀA θ = Aᵀy with the Gram matrix built from X."""
 
     supports_sample_weight = True
+    data_parallel = "rows"
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
@@ -197,12 +158,15 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
         dtype, notes = X.dtype, []
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
+        work: dict = {"route": o.solver}
         if o.solver == "auto":
-            fast = solve_auto(X, y, o.fit_intercept, notes)
+            work.update(route="cholesky", gram_passes=1)
+            fast = solve_auto(X, y, o.fit_intercept, notes, work)
             if fast is not None:
                 coef, (x_mean, y_mean) = fast
                 bias = y_mean - x_mean @ coef if o.fit_intercept else y.new_zeros(y.shape[1])
-                return LinearFit(coef.T.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
+                return LinearFit(coef.T.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
+            work["route"] = "gram-then-svd"
         d = X.shape[1]
         if o.scaling == "none":
             theta = self._solve(X, y, o.fit_intercept, notes)
@@ -219,7 +183,9 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
                 coef = solve_svd(Xc, y - y_mean, notes, rank=rank)
                 notes.append("minimum norm in X's own units")
             weight, bias = coef.T, y_mean - x_mean @ coef
-        return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes)
+        if any("fell back to svd" in note for note in notes):
+            work["route"] = f"{o.solver}-then-svd"
+        return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
 
     def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
@@ -228,12 +194,38 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
         bias = y_mean - inner.weight @ x_mean
         return LinearFit(inner.weight, bias.contiguous(), notes=[*inner.notes, "weighted by sample_weight"])
 
+    def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
+        """Each rank's rows reduced to moments or an R factor, exchanged once (impls/sharded_closed_form.py)."""
+        o: NormalEquationOptions = self.options
+        dtype = X.dtype
+        if o.accumulate == "float64":
+            X, y = X.double(), y.double()
+        fit = sharded_normal_equation(X, y, o.solver, o.fit_intercept, comm)
+        return LinearFit(fit.weight.to(dtype), fit.bias.to(dtype), notes=fit.notes)
+
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
-        return closed_form(self.options.solver, n, d + int(self.options.fit_intercept), k, itemsize)
+        return closed_form(self.options.solver, n, d, k, itemsize, self.options.fit_intercept)
+
+    def fit_cost(self, fit: LinearFit, n: int, d: int, k: int, itemsize: int) -> Cost:
+        """Priced by the route taken: `auto`'s Gram pass (twice when it centred exactly), plus the
+        svd it fell back to; a solver that fell back to svd pays for both."""
+        intercept = self.options.fit_intercept
+        route = str(fit.work.get("route", self.options.solver))
+        first, _, then = route.partition("-then-")
+        if first in ("cholesky", "gram") and self.options.solver == "auto":
+            passes = float(fit.work.get("gram_passes", 1))
+            gram = closed_form("cholesky", n, d, k, itemsize, intercept)
+            work = Cost(passes * gram.bytes, passes * gram.flops)
+        else:
+            work = closed_form(first, n, d, k, itemsize, intercept)
+        return combined(work, closed_form(then, n, d, k, itemsize, intercept)) if then else work
+
+    def compute_dtype(self, dtype: torch.dtype) -> torch.dtype:
+        return torch.float64 if self.options.accumulate == "float64" else dtype
 
     def _solve(self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
         solver = "svd" if self.options.solver == "auto" else self.options.solver
         if solver == "cholesky":
             return solve_cholesky(X, y, fit_intercept, notes)
-        solve = {"svd": solve_svd, "qr": solve_qr, "lstsq": solve_lstsq}[solver]
+        solve = {"svd": solve_svd, "qr": solve_qr, "tsqr": solve_qr, "lstsq": solve_lstsq}[solver]
         return solve(design_matrix(X, fit_intercept), y, notes)

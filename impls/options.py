@@ -8,7 +8,7 @@ from typing import Any
 
 INITS = ("normal", "randn", "zeros", "torch")
 LOADERS = ("dataloader", "tensor")
-SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky")
+SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky", "tsqr")
 SCALINGS = ("center", "none")
 ACCUMULATE = ("input", "float64")
 ESTIMATORS = ("LinearRegression", "Ridge", "SGDRegressor")
@@ -89,13 +89,17 @@ class GraphedTrainOptions(TrainOptions):
 
 @dataclass(frozen=True)
 class NormalEquationOptions(ClosedFormOptions):
-    """`solver`: auto (default), svd, qr, lstsq or cholesky. `auto` builds the centred Gram matrix of
+    """`solver`: auto (default), svd, qr, lstsq, cholesky or tsqr. `auto` builds the centred Gram matrix of
     [X y] in one blocked pass (no copy of X), scales it to unit diagonal and solves by Cholesky when
     its condition number is at most AUTO_MAX_COND; otherwise it says so and uses svd. `scaling`:
     `center` (default) subtracts the column means (with an intercept) and scales columns to unit
     norm before factorising, the known cure for the conditioning that an offset column or mixed
     units cause; `none` factorises [X 1]
     as the textbook writes it. `accumulate`: `float64` computes float32 input in float64.
+    `tsqr` is the data-parallel QR (each rank factors its rows, the R factors are factored again;
+    Benson, Gleich & Demmel): in one process it is `qr`. Run data-parallel (`--nproc`), `auto` and
+    `cholesky` merge the ranks' centred moments, `auto` falls back to tsqr instead of svd, and svd,
+    qr and lstsq solve the tsqr R factor.
 
     svd is the default for accuracy: it is backward stable (error grows with cond(A), where the
     normal equations grow with cond(A)²), it reveals the numerical rank so a rank-deficient X is

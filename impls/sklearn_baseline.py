@@ -17,12 +17,13 @@ class SklearnBaseline(Implementation, declaration=SKLEARN):
 
     supports_sample_weight = True
     grid = {"estimator": ("LinearRegression",)}
+    peaks_library = "numpy"  # LAPACK gelsd through SciPy: NumPy/SciPy's BLAS, not torch's
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
         """LinearRegression is LAPACK gelsd (SVD) on centred data; the others have no fixed model."""
         if self.options.estimator != "LinearRegression":
             return None
-        return closed_form("svd", n, d + int(self.options.fit_intercept), k, itemsize)
+        return closed_form("svd", n, d, k, itemsize, self.options.fit_intercept)
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
         from sklearn import linear_model  # here: listing or importing impls needs no scikit-learn

@@ -11,7 +11,7 @@ from bench.harness.cases import ImplSpec
 from bench.judge.digits import lre
 from bench.problems import catalogue as problems
 from bench.studies.conditioning import conditioned, sweep
-from impls import normal_equation
+from impls import gram, normal_equation
 
 QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0", "--no-plots", "--device", "cpu"]
 
@@ -144,11 +144,11 @@ def test_conditioning_sweep_loses_digits_and_cholesky_loses_twice_as_fast():
 def test_blocked_gram_pass_equals_the_plain_products_across_blocks(monkeypatch, offset):
     """The auto solver's pass over X in blocks (several blocks and a short last one here) gives
     the products of X as a whole, in both the algebraic and the exactly centring branch."""
-    monkeypatch.setattr(normal_equation, "GRAM_BLOCK_BYTES", 256 * 4 * 8)  # 256 rows of 4 float64
+    monkeypatch.setattr(gram, "GRAM_BLOCK_BYTES", 256 * 4 * 8)  # 256 rows of 4 float64
     g = torch.Generator().manual_seed(0)
     X = torch.randn(1000, 4, generator=g, dtype=torch.float64) + offset
     y = torch.randn(1000, 2, generator=g, dtype=torch.float64)
-    XtX, Xty, x_sum, y_sum = normal_equation.gram_and_sums(X, y)
+    XtX, Xty, x_sum, y_sum = gram.gram_and_sums(X, y)
     torch.testing.assert_close(XtX, X.T @ X)
     torch.testing.assert_close(Xty, X.T @ y)
     torch.testing.assert_close(x_sum, X.sum(0))
@@ -160,8 +160,8 @@ def test_blocked_gram_pass_equals_the_plain_products_across_blocks(monkeypatch, 
 
 
 def test_blocks_fit_the_cpu_cache_and_are_large_on_a_gpu():
-    rows = normal_equation.block_rows
-    assert rows(1_000_000, 100, 8, "cpu") * 100 * 8 <= normal_equation.GRAM_BLOCK_BYTES
-    assert rows(1_000_000, 100, 8, "cuda") == normal_equation.GPU_GRAM_BLOCK_BYTES // 800  # 4 blocks, not 382
+    rows = gram.block_rows
+    assert rows(1_000_000, 100, 8, "cpu") * 100 * 8 <= gram.GRAM_BLOCK_BYTES
+    assert rows(1_000_000, 100, 8, "cuda") == gram.GPU_GRAM_BLOCK_BYTES // 800  # 4 blocks, not 382
     assert rows(100, 100, 8, "cpu") == 100  # never more rows than there are
     assert rows(1, 10**9, 8, "cpu") == 1

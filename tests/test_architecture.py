@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench.problems",),
     ("bench.judge",),
     ("bench.harness",),
+    ("bench.distributed",),
     ("bench.results",),
     ("bench.reports",),
     ("bench.regression", "bench.studies", "bench.estimator"),

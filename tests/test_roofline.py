@@ -56,3 +56,50 @@ def test_the_tests_never_write_the_user_s_cache():
     from bench.harness.roofline import _cache_file
 
     assert str(_cache_file()).startswith(os.environ["LINREG_BENCH_CACHE"])
+
+
+def _fake_probes(monkeypatch, tmp_path) -> list:
+    monkeypatch.setenv("LINREG_BENCH_CACHE", str(tmp_path))
+    probes = []
+
+    def fake(device, dtype, library="torch"):
+        probes.append((device, dtype, library))
+        return roofline.Peaks(device, str(dtype).removeprefix("torch."), 1e10, 1e11, 1, library)
+
+    monkeypatch.setattr(roofline, "probe", lambda device, dtype: fake(device, dtype))
+    monkeypatch.setattr(roofline, "probe_numpy", lambda dtype: fake("cpu", dtype, "numpy"))
+    return probes
+
+
+def test_cached_peaks_expire(monkeypatch, tmp_path):
+    probes = _fake_probes(monkeypatch, tmp_path)
+    roofline.peaks("cpu", torch.float64)
+    roofline.peaks("cpu", torch.float64)
+    assert len(probes) == 1  # fresh: read from the cache
+    now = roofline.time.time()
+    monkeypatch.setattr(roofline.time, "time", lambda: now + roofline.PEAKS_MAX_AGE_S + 1)
+    roofline.peaks("cpu", torch.float64)
+    assert len(probes) == 2  # older than PEAKS_MAX_AGE_S: measured again
+    cache = tmp_path / "peaks.json"
+    entries = json.loads(cache.read_text()).items()
+    stale = {key: {k: v for k, v in entry.items() if k != "measured_at"} for key, entry in entries}
+    cache.write_text(json.dumps(stale))  # a cache written before entries had a date
+    roofline.peaks("cpu", torch.float64)
+    assert len(probes) == 3
+
+
+def test_sklearn_is_held_to_numpy_s_peaks_and_accumulation_to_float64_s(monkeypatch, tmp_path):
+    from impls import implementation_class
+
+    probes = _fake_probes(monkeypatch, tmp_path)
+    sklearn = implementation_class("sklearn")()
+    accumulating = implementation_class("normal-equation")(accumulate="float64")
+    assert roofline.peaks_key(sklearn, torch.float32) == (torch.float32, "numpy")
+    assert roofline.peaks_key(accumulating, torch.float32) == (torch.float64, "torch")
+    assert roofline.peaks_key(implementation_class("normal-equation")(), torch.float32) == (torch.float32, "torch")
+    roofline.peaks("cpu", torch.float64, "numpy")
+    assert probes == [("cpu", torch.float64, "numpy")]
+    cached = json.loads((tmp_path / "peaks.json").read_text())
+    assert any("numpy=" in key for key in cached)
+    with pytest.raises(ValueError, match="no peaks for library 'numpy' on cuda"):
+        roofline.peaks("cuda", torch.float64, "numpy")

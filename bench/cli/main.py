@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from bench.cli import parsers
+from bench.distributed.world import is_secondary_rank
 from bench.errors import InputError
 from impls import OptionError
 
@@ -41,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # `--nproc` relaunches this command line
         return handler(args.handler)(args)
     except (InputError, OptionError) as exc:
-        print(f"linreg-bench: error: {exc}", file=sys.stderr)
+        if not is_secondary_rank():  # every rank of a torchrun job meets the same error: rank 0 says it
+            print(f"linreg-bench: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("linreg-bench: interrupted; every finished case is already written", file=sys.stderr)

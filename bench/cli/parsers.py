@@ -51,6 +51,19 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     timing.add_argument(
         "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
     )
+    parallel = run_cmd.add_argument_group("data-parallel (torch.distributed; or start the ranks with torchrun)")
+    parallel.add_argument(
+        "--nproc",
+        type=int,
+        help="run as N ranks on this machine through torch's launcher (as torchrun --standalone "
+        "--nproc-per-node N -m bench run ...); gloo on CPU, NCCL on CUDA",
+    )
+    parallel.add_argument(
+        "--dist-timeout",
+        type=float,
+        default=300.0,
+        help="seconds a rank waits in a collective for the others before the run fails (default 300)",
+    )
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
     run_cmd.add_argument(
@@ -210,6 +223,19 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
     scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
     scale_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
+    scale_cmd.add_argument(
+        "--nproc",
+        type=int,
+        nargs="+",
+        help="instead of n and d: strong and weak scaling over these rank counts (e.g. 1 2 4), each a "
+        "`run --nproc`; one --n (default 1e6) and --d (default 100), rows per rank under weak scaling",
+    )
+    scale_cmd.add_argument(
+        "--batch-size", type=int, default=100, help="--nproc, iterative methods: the global batch (default 100)"
+    )
+    scale_cmd.add_argument(
+        "--no-model", action="store_true", help="--nproc: skip the all-reduce probe and the α–β predictions"
+    )
     scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
     scale_cmd.set_defaults(handler="studies:command_scale")
 

@@ -12,6 +12,11 @@ import torch
 from tqdm import tqdm
 
 from bench import problems
+from bench.distributed import collectives
+from bench.distributed.collectives import RankFailure
+from bench.distributed.launch import launch
+from bench.distributed.runner import run_in_step
+from bench.distributed.world import World, join, launched_rank, leave
 from bench.errors import InputError
 from bench.harness import roofline
 from bench.harness.axes import DEVICES
@@ -70,6 +75,20 @@ def _devices(choice: str) -> list[str]:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    if args.nproc is not None and args.nproc != 1 and launched_rank() is None:
+        return launch(args.nproc, args.argv)  # the ranks run this same command line under torchrun
+    world = join(args.dist_timeout)  # None in one process: today's run, unchanged
+    try:
+        return _command_run(args, world)
+    except RankFailure as exc:
+        print(f"linreg-bench: error: {exc}; the cases finished before it are kept", file=sys.stderr)
+        return 1
+    finally:
+        if world is not None:
+            leave()
+
+
+def _command_run(args: argparse.Namespace, world: World | None) -> int:
     problem = _problem(args)
     specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
     dtypes = [parse_dtype(name) for name in (args.dtype or ["float32", "float64"])]
@@ -96,29 +115,59 @@ def command_run(args: argparse.Namespace) -> int:
     if args.resume is not None and args.out is not None and args.resume != args.out:
         raise InputError("--resume DIR writes to DIR; leave out --out")
     out = args.resume or args.out or Path("results") / f"{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
-    if args.resume is not None and not (out / "results.csv").is_file():
-        raise InputError(f"--resume {out}: no results.csv there to resume")
+    if world is not None:
+        out = collectives.from_root(out)  # one folder, named by rank 0's clock
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be >= 1, got {args.threads}")
     _refuse_nothing_to_run(problem, specs, _devices(args.device), dtypes, overrides, fit_intercept, args.device)
+    if world is not None and not world.is_root:
+        refusal = collectives.from_root(None)  # rank 0 checks the folder; every rank stops alike
+        if refusal is not None:
+            raise InputError(refusal)
+        return _follow(problem, specs, dtypes, overrides, timing, fit_intercept, args, world)
+    try:
+        folder = _checked_folder(out, args)
+    except InputError as exc:
+        if world is not None:
+            collectives.from_root(str(exc))
+        raise
+    if world is not None:
+        collectives.from_root(None)
+    with folder.locked(), limited_threads(args.threads):
+        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world)
+
+
+def _checked_folder(out: Path, args: argparse.Namespace) -> RunFolder:
+    if args.resume is not None and not (out / "results.csv").is_file():
+        raise InputError(f"--resume {out}: no results.csv there to resume")
     folder = RunFolder(out)
     if args.resume is None and folder.previous_outputs():
         if not args.overwrite:
             raise InputError(f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it")
         folder.clear(RUN_OUTPUTS)
-    with folder.locked(), limited_threads(args.threads):
-        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args)
+    return folder
 
 
-def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args) -> int:
+def _follow(problem, specs, dtypes, overrides, timing, fit_intercept, args, world: World) -> int:
+    """A rank other than 0: the same cases in step with rank 0, nothing written; rank 0's exit code."""
+    finished = collectives.from_root(None)
+    cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
+    with limited_threads(args.threads):
+        run_in_step(problem, cases, timing, overrides, fit_intercept, world, None)
+    return collectives.from_root(None)
+
+
+def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world=None) -> int:
     out = folder.root
     finished = folder.load_finished() if args.resume is not None else set()
+    if world is not None:
+        collectives.from_root(finished)
     machine = machine_info()
     measured_peaks: dict[str, dict] = {}
 
-    def peaks_for(device: str, dtype: torch.dtype) -> roofline.Peaks:
-        found = roofline.peaks(device, dtype)
-        measured_peaks[f"{device}-{found.dtype}"] = asdict(found)
+    def peaks_for(device: str, dtype: torch.dtype, library: str = "torch") -> roofline.Peaks:
+        found = roofline.peaks(device, dtype, library)
+        measured_peaks[f"{device}-{found.dtype}" + ("" if library == "torch" else f"-{library}")] = asdict(found)
         machine["peaks"] = measured_peaks
         folder.write_json("machine.json", machine)
         return found
@@ -140,7 +189,12 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
             )
             bar.update()
 
-        outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for, reference)
+        if world is None:
+            outcomes = run(problem, cases, timing, overrides, fit_intercept, on_outcome, peaks_for, reference)
+        else:
+            outcomes = run_in_step(
+                problem, cases, timing, overrides, fit_intercept, world, reference, on_outcome, peaks_for
+            )
 
     results = folder.results()
     drawn = [] if args.no_plots else _draw_plots(folder, problem, reference, results, outcomes, machine)
@@ -151,7 +205,10 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
     written = ["results.csv", "report.md", *(["models/"] if folder.models.is_dir() else []), *drawn]
     print(f"\nwrote {out}/: {', '.join(written)}", file=sys.stderr)
-    return exit_status(results)
+    code = exit_status(results)
+    if world is not None:
+        collectives.from_root(code)
+    return code
 
 
 def _draw_plots(folder: RunFolder, problem, reference, results, outcomes, machine: dict) -> list[str]:

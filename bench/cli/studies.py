@@ -18,9 +18,9 @@ from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
 from bench.harness.memory import PeakMemory
 from bench.problems import chunks as chunked
-from bench.reports.study_plots import conditioning_plot, scaling_plot
+from bench.reports.study_plots import conditioning_plot, process_scaling_plot, scaling_plot
 from bench.results.store import RunFolder
-from bench.studies import conditioning, streaming
+from bench.studies import conditioning, process_scaling, streaming
 from bench.studies import scaling as scale
 
 
@@ -101,6 +101,8 @@ def command_stream(args: argparse.Namespace) -> int:
 
 
 def command_scale(args: argparse.Namespace) -> int:
+    if args.nproc:
+        return command_scale_processes(args)
     default = [
         ImplSpec.parse("nn-linear:loader=tensor") if n == "nn-linear" else ImplSpec(n) for n in impls.available()
     ]
@@ -139,3 +141,72 @@ def _scale_into(folder: RunFolder, specs: list[ImplSpec], ns: tuple, ds: tuple, 
     folder.write_text("scale.md", text)
     print(text)
     return 0
+
+
+PROCESS_SCALING_DEFAULTS = ("normal-equation", "manual-gradient", "nn-linear")
+
+
+def command_scale_processes(args: argparse.Namespace) -> int:
+    """`scale --nproc 1 2 ...`: strong and weak scaling, measured, plus the α–β model's predictions."""
+    specs = [ImplSpec.parse(text) for text in (args.impl or PROCESS_SCALING_DEFAULTS)]
+    for spec in specs:
+        reason = impls.implementation_class(spec.name)(**spec.options).single_process_reason()
+        if reason is not None:
+            raise InputError(f"--impl {spec.label}: {reason}")
+    nprocs = sorted(set(args.nproc))
+    if nprocs[0] != 1 or len(args.n) > 1 or len(args.d) > 1 or args.batch_size < max(nprocs):
+        raise InputError("--nproc must include 1 (the baseline), with one --n and one --d, and --batch-size >= ranks")
+    n, d = (args.n or [1_000_000])[0], (args.d or [100])[0]
+    out = args.out or Path("results") / f"scale-nproc-{datetime.now():%Y%m%d-%H%M%S}"
+    with RunFolder(out).locked() as folder:
+        rows: list[dict] = []
+        total = len(specs) * len(process_scaling.configurations(nprocs, n, args.batch_size))
+        with tqdm(total=total, desc="scale --nproc", unit="run", file=sys.stderr, disable=None) as bar:
+
+            def persist(row: dict) -> None:
+                rows.append(row)
+                write_atomic(out / "scale_nproc.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+                bar.update()
+
+            frame = process_scaling.study(specs, nprocs, n, d, args.batch_size, args.dtype, out, persist)
+        write_atomic(out / "scale_nproc.csv", lambda p: frame.to_csv(p, index=False))
+        model_rows, model_text = _comm_model(frame, d, n, args) if not args.no_model else (None, [])
+        process_scaling_plot(frame, model_rows, out / "scale_nproc.png")
+        columns = ["mode", "impl", "world_size", "n_per_rank", "batch_per_rank", "status", "time_median_s",
+                   "speedup", "efficiency", "comm_fraction"]  # fmt: skip
+        text = "\n".join([
+            "# linreg-bench scale --nproc", "",
+            f"Data-parallel runs on this machine (gloo, CPU, {args.dtype}, synthetic n = {n:,}, d = {d}), each "
+            "`linreg-bench run --nproc N` judged like any run. Strong: the same n over N ranks (speed-up "
+            "T(1)/T(N), efficiency speed-up/N; iterative methods keep the global batch). Weak: n rows per rank "
+            "(efficiency T(1)/T(N)). comm_fraction: the slowest rank's time inside collectives over the round.",
+            "", frame[columns].round(3).to_markdown(index=False), "", *model_text,
+            "![scaling against ranks](scale_nproc.png)", "",
+        ])  # fmt: skip
+        folder.write_text("scale_nproc.md", text)
+        print(text)
+        return 1 if (frame["status"] != "ok").any() else 0
+
+
+def _comm_model(frame: pd.DataFrame, d: int, n: int, args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
+    from bench.distributed.comm_model import fit_model, measure_all_reduce, predicted_weak_scaling
+
+    probe = measure_all_reduce(2)
+    model = fit_model(probe)
+    one = frame[(frame["world_size"] == 1) & (frame["status"] == "ok")].set_index("impl")["time_median_s"]
+    closed = float(one.get("normal-equation", float("nan")))
+    sgd_impl = next((i for i in one.index if i.startswith(("nn-linear", "manual-gradient"))), None)
+    sgd = float(one[sgd_impl]) if sgd_impl is not None else float("nan")
+    steps = -(-n // args.batch_size)
+    predicted = predicted_weak_scaling(model, closed, d + 1, sgd, steps)
+    text = [
+        "## Beyond this machine: a model, not a measurement", "",
+        f"gloo all-reduce measured here at 2 ranks and fitted to the ring formula t = 2(W−1)·α + "
+        f"2(W−1)/W·bytes·β: α = {model.alpha_s * 1e6:.1f} µs, β = {model.beta_s_per_byte * 1e9:.3f} ns/byte "
+        f"({1e-9 / max(model.beta_s_per_byte, 1e-30):.2f} GB/s). Predicted weak-scaling efficiency: per-rank "
+        "compute is the one-rank time measured above; the closed form exchanges (p² + p + 1) numbers once, "
+        f"DDP SGD p numbers every step ({steps:,} steps an epoch). These rows are the model's, not measured.",
+        "", predicted.round(4).to_markdown(index=False), "",
+        "Measured all-reduce times (2 ranks):", "", probe.to_markdown(index=False), "",
+    ]  # fmt: skip
+    return predicted, text

@@ -11,7 +11,7 @@ import torch
 from bench.harness.cases import Case, dtype_name
 from bench.harness.clocks import cross_check_clocks
 from bench.harness.configuration import configure
-from bench.harness.roofline import Peaks, roofline_figures
+from bench.harness.roofline import Peaks, peaks_key, roofline_figures
 from bench.harness.threads import limited_threads, threads_for
 from bench.harness.timing import Timing, TimingConfig, measure
 from bench.judge.checks import judge
@@ -19,7 +19,7 @@ from bench.judge.reference import Reference, reference_solution
 from bench.problems.problem import Problem
 from impls import Implementation, LinearFit, implementation_class, validate
 
-PeaksProvider = Callable[[str, torch.dtype], Peaks]
+PeaksProvider = Callable[[str, torch.dtype, str], Peaks]  # (device, compute dtype, library)
 
 
 @dataclass
@@ -119,7 +119,7 @@ def conclude(
         )
         if peaks is not None:
             impl, dtype = prepared.impl, prepared.case.dtype
-            row.update(roofline_figures(impl, dtype, problem.n, problem.d, problem.k, timing.median, peaks))
+            row.update(roofline_figures(impl, dtype, problem.n, problem.d, problem.k, timing.median, peaks, fit))
     saved = replace(fit.to("cpu"), feature_names=problem.feature_names, target_names=problem.target_names)
     return Outcome(prepared.case, row, saved, list(fit.losses))
 
@@ -141,7 +141,7 @@ def run_case(
         threads = threads_for(None if cost is None else cost.flops, timing.threads)
         with limited_threads(threads if torch.device(case.device).type == "cpu" else timing.threads):
             measured, fit = measure(prepared.fit, case.device, timing)
-        peaks = peaks_for(case.device, case.dtype) if peaks_for is not None else None
+        peaks = peaks_for(case.device, *peaks_key(prepared.impl, case.dtype)) if peaks_for is not None else None
         outcome = conclude(problem, prepared, reference, fit, measured, peaks)
         if torch.device(case.device).type == "cuda":
             outcome.row.update(cross_check_clocks(prepared.fit, case.device, measured, outcome.row["reason"]))

@@ -51,3 +51,35 @@ def scaling_plot(frame: pd.DataFrame, path: Path, d_for_n: int, n_for_d: int) ->
         ax.set_title(f"time against {axis} ({fixed})")
     axes[0].legend(fontsize=7)
     return save_figure(fig, path)
+
+
+def process_scaling_plot(measured: pd.DataFrame, model: pd.DataFrame | None, path: Path) -> Path:
+    """Strong-scaling speed-up against the ideal line, and efficiency (strong and weak) against the
+    rank count, measured as solid markers; the communication model's predictions hollow and dashed."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    ok = measured[measured["status"] == "ok"]
+    markers = dict(zip(ok["impl"].unique(), "osD^v<>p*h", strict=False))
+    for impl, group in ok[ok["mode"] == "strong"].groupby("impl", sort=False):
+        group = group.sort_values("world_size")
+        left.plot(group["world_size"], group["speedup"], marker=markers[impl], label=impl)
+    ranks = sorted(ok["world_size"].unique())
+    left.plot(ranks, ranks, color="grey", linestyle=":", linewidth=0.8, label="ideal")
+    left.set_xlabel("ranks (processes)")
+    left.set_ylabel("speed-up T(1) / T(N), same n")
+    left.set_title("strong scaling (measured)")
+    left.legend(fontsize=7)
+    for (impl, mode), group in ok.groupby(["impl", "mode"], sort=False):
+        group = group.sort_values("world_size")
+        right.plot(group["world_size"], group["efficiency"], marker=markers[impl],
+                   linestyle="-" if mode == "strong" else "--", label=f"{impl}, {mode}")  # fmt: skip
+    if model is not None and not model.empty:
+        for impl, group in model.groupby("impl", sort=False):
+            right.plot(group["world_size"], group["efficiency"], marker="o", markerfacecolor="none", linestyle=":",
+                       label=f"{impl}, weak (model, not measured)")  # fmt: skip
+        right.set_xscale("log", base=2)
+    right.set_ylim(0, 1.1)
+    right.set_xlabel("ranks (processes)")
+    right.set_ylabel("parallel efficiency")
+    right.set_title("efficiency: measured, and the α–β model beyond this machine")
+    right.legend(fontsize=6.5, loc="lower left")
+    return save_figure(fig, path)

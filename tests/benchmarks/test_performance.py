@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from bench.harness.cases import Case, ImplSpec
-from bench.harness.roofline import peaks, roofline_figures
+from bench.harness.roofline import peaks, peaks_key, roofline_figures
 from bench.harness.runner import PreparedCase, conclude, prepare
 from bench.harness.timing import Timing, timed_call
 from bench.judge.reference import reference_solution
@@ -85,7 +85,9 @@ def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dic
     if benchmark.stats is not None:  # timed (not under plain `pytest`)
         timing = Timing(tuple(benchmark.stats.stats.data), torch.get_num_threads())
         benchmark.extra_info.update(  # as `run` reports
-            roofline_figures(prepared.impl, dtype, p.n, p.d, p.k, timing.median, peaks(device, dtype))
+            roofline_figures(
+                prepared.impl, dtype, p.n, p.d, p.k, timing.median, peaks(device, *peaks_key(prepared.impl, dtype)), fit
+            )
         )
         _medians[spec, device] = benchmark.stats.stats.median
         if (baseline, device) in _medians:

@@ -37,7 +37,7 @@ class Ridge(Implementation):
 
     def cost(self, n: int, d: int, k: int, itemsize: int):
         """The work model (bytes, flops) the harness turns into a roofline bound: a Cholesky-like solve."""
-        return closed_form("cholesky", n, d + int(self.options.fit_intercept), k, itemsize)
+        return closed_form("cholesky", n, d, k, itemsize, self.options.fit_intercept)
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         """X (n, d), y (n, k): validated, on the device and in the dtype to time. Return weight (k, d)

@@ -1,0 +1,144 @@
+"""The run loop of a data-parallel run: every rank executes it in step (same cases, same order,
+same number of rounds), the slowest rank's time is each round's time, and rank 0 alone judges
+the gathered parameters and keeps the rows.
+
+A round starts at a barrier, so no rank's time includes waiting for another to arrive; the rounds
+continue until the *slowest* rank's times meet the timing settings, a decision every rank takes
+from the same all-reduced numbers (ranks deciding alone would stop at different rounds and hang).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from bench.distributed import collectives
+from bench.distributed.collectives import RankFailure, TimedCollectives
+from bench.distributed.world import World
+from bench.errors import InputError
+from bench.harness.cases import Case
+from bench.harness.roofline import peaks_key
+from bench.harness.runner import Outcome, PeaksProvider, _base_row, _one_line, conclude, prepare
+from bench.harness.threads import limited_threads
+from bench.harness.timing import Timing, TimingConfig, synchronize
+from bench.judge.reference import Reference
+from bench.problems.problem import Problem
+from impls.sharded import row_shard
+
+
+@dataclass(frozen=True)
+class RoundTimes:
+    """Per round, the slowest rank's wall time and its time inside collectives."""
+
+    wall: tuple[float, ...]
+    comm: tuple[float, ...]
+
+    @property
+    def comm_median(self) -> float:
+        return float(np.median(self.comm))
+
+
+def measure_in_step(fit: Callable[[], Any], device: str, config: TimingConfig, comm: TimedCollectives):
+    """Warm-up, then rounds behind a barrier; returns (Timing of the slowest rank, RoundTimes, fit)."""
+    result = None
+    for _ in range(config.warmup):
+        result = fit()
+    synchronize(device)
+    wall: list[float] = []
+    inside: list[float] = []
+    while len(wall) < config.min_rounds or (sum(wall) < config.min_time and len(wall) < config.max_rounds):
+        collectives.barrier()
+        comm.seconds = 0.0
+        start = time.perf_counter()
+        result = fit()
+        synchronize(device)
+        elapsed = time.perf_counter() - start
+        wall.append(collectives.maximum(elapsed))
+        inside.append(collectives.maximum(comm.seconds))
+    return Timing(tuple(wall), torch.get_num_threads()), RoundTimes(tuple(wall), tuple(inside)), result
+
+
+def check_shards(shapes: list[tuple[int, int, int]], dataset: str) -> None:
+    """Refuse, before any fit, shards a data-parallel fit cannot combine; the message names the rank."""
+    _, d0, k0 = shapes[0]
+    for rank, (rows, d, k) in enumerate(shapes):
+        if rows == 0:
+            total = sum(shape[0] for shape in shapes)
+            raise InputError(f"{dataset}: rank {rank} has no rows ({len(shapes)} ranks for {total} rows)")
+        if (d, k) != (d0, k0):
+            raise InputError(f"{dataset}: rank {rank} has {d} feature and {k} target columns, rank 0 has {d0} and {k0}")
+
+
+def _distributed_row(world: World, times: RoundTimes) -> dict[str, Any]:
+    median = float(np.median(times.wall))
+    return {"world_size": world.world_size, "backend": world.backend, "comm_s": times.comm_median,
+            "comm_fraction": times.comm_median / median if median > 0 else float("nan")}  # fmt: skip
+
+
+def run_case_in_step(
+    problem: Problem,
+    case: Case,
+    reference: Reference | None,
+    timing: TimingConfig,
+    overrides: dict[str, Any],
+    fit_intercept: bool,
+    world: World,
+    peaks_for: PeaksProvider | None = None,
+) -> Outcome | None:
+    """One case on every rank; rank 0 returns its Outcome, the others None. A rank failure
+    (RankFailure) stops the run; anything else the case raised is its `error` row."""
+    base = {**_base_row(problem, case, fit_intercept), "world_size": world.world_size, "backend": world.backend}
+    try:
+        prepared = prepare(problem, case, overrides, fit_intercept)
+        reason = prepared.skip_reason or prepared.impl.single_process_reason()
+        if reason is None and problem.sample_weight is not None:
+            reason = f"{problem.name} is weighted: data-parallel fits take unweighted rows"
+        if reason is not None:
+            return Outcome(case, {**prepared.row, **base, "status": "skipped", "reason": reason})
+        X, y = prepared.X, prepared.y
+        if prepared.impl.data_parallel == "rows":
+            rows = row_shard(problem.n, world.rank, world.world_size)
+            X, y = X[rows], y[rows]
+        check_shards(collectives.gathered((*X.shape, y.shape[1])), problem.name)
+        comm = TimedCollectives(case.device)
+        with limited_threads(timing.threads):
+            measured, times, fit = measure_in_step(
+                lambda: prepared.impl.fit_sharded(X, y, comm), case.device, timing, comm
+            )
+        if not world.is_root:
+            return None
+        peaks = peaks_for(case.device, *peaks_key(prepared.impl, case.dtype)) if peaks_for is not None else None
+        outcome = conclude(problem, prepared, reference, fit, measured, peaks)
+        outcome.row.update(_distributed_row(world, times))
+        return outcome
+    except (RankFailure, InputError):
+        raise
+    except Exception as exc:  # the same on every rank: an implementation error is a result
+        return Outcome(case, {**base, "status": "error", "reason": _one_line(exc)}) if world.is_root else None
+
+
+def run_in_step(
+    problem: Problem,
+    cases: Iterable[Case],
+    timing: TimingConfig,
+    overrides: dict[str, Any],
+    fit_intercept: bool,
+    world: World,
+    reference: Reference | None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    peaks_for: PeaksProvider | None = None,
+) -> list[Outcome]:
+    """Every case in order on every rank; rank 0 hands each finished one to `on_outcome` at once."""
+    outcomes = []
+    for case in cases:
+        outcome = run_case_in_step(problem, case, reference, timing, overrides, fit_intercept, world, peaks_for)
+        if outcome is not None:
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    return outcomes

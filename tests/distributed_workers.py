@@ -1,0 +1,90 @@
+"""Rank functions for tests/test_distributed.py: started by torch.multiprocessing (spawn), two real
+gloo processes meeting through a file in the test's tmp_path; each writes what it found there."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from bench import problems
+from bench.distributed.collectives import RankFailure, TimedCollectives
+from impls import implementation_class
+from impls.sharded import row_shard
+
+TIMEOUT_S = 30  # a bug fails the test, never hangs it
+
+
+def _join(rank: int, world_size: int, folder: str) -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"file://{folder}/rendezvous", rank=rank, world_size=world_size,
+        timeout=timedelta(seconds=TIMEOUT_S),
+    )  # fmt: skip
+
+
+def sharded_fit(rank: int, world_size: int, folder: str, dataset: str, impl: str, options: dict) -> None:
+    """The data-parallel fit of `dataset` (float64) on this rank; saves (weight, bias, comm seconds)."""
+    _join(rank, world_size, folder)
+    try:
+        problem = problems.load(dataset)
+        fitter = implementation_class(impl)(**options)
+        X, y = problem.X, problem.y
+        if fitter.data_parallel == "rows":
+            rows = row_shard(problem.n, rank, world_size)
+            X, y = X[rows], y[rows]
+        comm = TimedCollectives("cpu")
+        fit = fitter.fit_sharded(X, y, comm)
+        torch.save({"weight": fit.weight, "bias": fit.bias, "comm_s": comm.seconds}, Path(folder) / f"rank{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def dies_after_first_case(rank: int, world_size: int, folder: str) -> None:
+    """Rank 1 finishes one case with rank 0, then dies; rank 0 runs the run loop into a run folder
+    and records what stopped it."""
+    _join(rank, world_size, folder)
+    from bench.distributed.runner import run_in_step
+    from bench.distributed.world import World
+    from bench.harness.cases import Case, ImplSpec
+    from bench.harness.timing import TimingConfig
+    from bench.judge.reference import reference_solution
+    from bench.results.store import RunFolder
+
+    problem = problems.load("synthetic-small")
+    world = World(rank, world_size, rank, "gloo")
+    cases = [Case(ImplSpec.parse("normal-equation"), "cpu", torch.float64),
+             Case(ImplSpec.parse("normal-equation:solver=tsqr"), "cpu", torch.float64)]  # fmt: skip
+    timing = TimingConfig(warmup=0, min_rounds=2, min_time=0)
+    if rank == 1:
+        run_in_step(problem, cases[:1], timing, {}, True, world, None)
+        os._exit(9)
+    folder_ = RunFolder(Path(folder) / "run")
+    reference = reference_solution(problem.X, problem.y, True)
+    try:
+        run_in_step(problem, cases, timing, {}, True, world, reference, folder_.add)
+        (Path(folder) / "rank0.txt").write_text("finished")
+    except RankFailure as exc:
+        (Path(folder) / "rank0.txt").write_text(str(exc))
+
+
+def follower(index: int, world_size: int, folder: str, dataset: str, impl: str, options: dict, calls: int) -> None:
+    """Ranks 1.. of a benchmark whose rank 0 is the pytest process: `calls` sharded fits in step with it."""
+    rank = index + 1
+    _join(rank, world_size, folder)
+    try:
+        problem = problems.load(dataset)
+        fitter = implementation_class(impl)(**options)
+        X, y = problem.X, problem.y
+        if fitter.data_parallel == "rows":
+            rows = row_shard(problem.n, rank, world_size)
+            X, y = X[rows], y[rows]
+        comm = TimedCollectives("cpu")
+        for _ in range(calls):
+            fitter.fit_sharded(X, y, comm)
+    finally:
+        dist.destroy_process_group()
