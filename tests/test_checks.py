@@ -135,3 +135,17 @@ def test_refinement_recovers_digits_the_float64_svd_loses_on_an_ill_conditioned_
     monkeypatch.setattr(reference, "REFINEMENT_STEPS", 0)
     plain = reference_solution(X, y)
     assert np.max(np.abs(plain.weight[0] - theta) / np.abs(theta)) > 1e-9  # what the refinement fixes
+
+
+def test_the_digit_floor_allows_for_rounding_growing_with_n():
+    from types import SimpleNamespace
+
+    from bench.judge.checks import digit_floor
+
+    eps = np.finfo(np.float64).eps
+    small = SimpleNamespace(dof=14, n_params=2, sensitivity=1.0)  # n = 16: the two digits of slack
+    large = SimpleNamespace(dof=999_899, n_params=101, sensitivity=1.0)  # n = 1e6
+    assert digit_floor(small) == pytest.approx(-np.log10(eps) - 2)
+    assert digit_floor(large) == pytest.approx(-np.log10(eps * 1000) - 1)
+    # the 13.4 digits a centred Gram kept over 1e6 rows (κ ≈ 1) pass at that n, and would fail at n = 16
+    assert digit_floor(large) < 13.4 < digit_floor(small)

@@ -166,3 +166,54 @@ def test_run_nproc_refuses_more_ranks_than_rows(tmp_path, capfd):
     err = capfd.readouterr().err  # the ranks are child processes: their stderr is the file descriptor's
     assert "linreg-bench: error: synthetic-2x1x1: rank 2 has no rows (3 ranks for 2 rows)" in err, err
     assert err.count("has no rows") == 1  # rank 0 says it; the others meet the same error silently
+
+
+def test_the_ring_model_recovers_alpha_and_beta_and_predicts_more_ranks():
+    from bench.distributed.comm_model import CommModel, fit_model, predicted_weak_scaling
+
+    truth = CommModel(alpha_s=50e-6, beta_s_per_byte=1e-9)
+    sizes = [8, 4096, 262_144, 8_388_608]
+    frame = pd.DataFrame({"world_size": 2, "bytes": sizes, "seconds": [truth.all_reduce_s(b, 2) for b in sizes]})
+    fitted = fit_model(frame)
+    assert fitted.alpha_s == pytest.approx(50e-6, rel=1e-6) and fitted.beta_s_per_byte == pytest.approx(1e-9, rel=1e-6)
+    assert truth.all_reduce_s(1000, 1) == 0.0
+    assert truth.all_reduce_s(1000, 8) == pytest.approx(14 * 50e-6 + 2 * 7 / 8 * 1000 * 1e-9)
+    predicted = predicted_weak_scaling(truth, p=101, closed_form_s=1.0, sgd_s=1.0, sgd_steps=10_000)
+    closed = predicted[predicted["impl"] == "normal-equation"].set_index("world_size")["efficiency"]
+    sgd = predicted[predicted["impl"] == "DDP SGD"].set_index("world_size")["efficiency"]
+    assert (predicted["source"] == "model").all()
+    assert closed[512] > 0.9 > sgd[8]  # one exchange of p² numbers against 10,000 latencies
+    assert closed.is_monotonic_decreasing and sgd.is_monotonic_decreasing
+    only_closed = predicted_weak_scaling(truth, p=11, closed_form_s=1.0, sgd_s=None, sgd_steps=1)
+    assert set(only_closed["impl"]) == {"normal-equation"}
+
+
+def test_scale_nproc_measures_strong_and_weak_scaling(tmp_path):
+    out = tmp_path / "scale"
+    argv = ["scale", "--nproc", "1", "2", "--n", "4000", "--d", "3", "--impl", "normal-equation",
+            "--impl", "manual-gradient", "--batch-size", "20", "--no-model", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    frame = pd.read_csv(out / "scale_nproc.csv")
+    assert list(zip(frame["mode"], frame["world_size"], strict=True)) == [("strong", 1), ("strong", 2), ("weak", 2)] * 2
+    assert (frame["status"] == "ok").all(), frame[["impl", "status", "reason"]]
+    weak = frame[frame["mode"] == "weak"]
+    assert list(weak["n"]) == [8000, 8000] and list(weak["n_per_rank"]) == [4000, 4000]
+    strong_sgd = frame[(frame["impl"] == "manual-gradient") & (frame["mode"] == "strong")]
+    assert list(strong_sgd["batch_per_rank"]) == [20, 10]  # the global batch stays 20
+    base = frame[frame["world_size"] == 1]
+    assert (base["speedup"] == 1).all() and (base["efficiency"] == 1).all()
+    assert (out / "scale_nproc.png").is_file() and "Strong: the same n" in (out / "scale_nproc.md").read_text()
+
+
+def test_scale_nproc_refuses_what_has_no_data_parallel_form(tmp_path, capsys):
+    assert main(["scale", "--nproc", "1", "2", "--impl", "sklearn", "--out", str(tmp_path / "s")]) == 2
+    assert "single-process by nature" in capsys.readouterr().err
+    assert main(["scale", "--nproc", "2", "4", "--out", str(tmp_path / "s")]) == 2  # no one-rank baseline
+
+
+def test_cuda_cases_need_a_gpu_per_local_rank():
+    from bench.distributed.runner import gpu_shortage_reason
+
+    assert gpu_shortage_reason("cpu", 4, 0) is None
+    assert gpu_shortage_reason("cuda", 2, 2) is None
+    assert gpu_shortage_reason("cuda", 4, 2) == "4 ranks on this machine need a GPU each for NCCL; 2 visible"

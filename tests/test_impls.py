@@ -244,3 +244,29 @@ def test_sklearn_cut_off_is_explained_where_it_drops_directions():
     cut = impls.create("sklearn").fit(X, y)
     assert len(cut.notes) == 1 and "kept rank" in cut.notes[0] and f"scikit-learn {sklearn.__version__}" in cut.notes[0]
     assert impls.create("sklearn", estimator_args={"tol": 0}).fit(X, y).notes == []
+
+
+def test_sklearn_ridge_and_sgdregressor_run_as_their_estimators_say():
+    import numpy as np
+    from sklearn import linear_model
+
+    from bench.problems import builtin
+
+    problem = builtin.crop_yields()
+    X, y = problem.X, problem.y
+    ridge = impls.implementation_class("sklearn")(estimator="Ridge", estimator_args={"alpha": 10.0}).fit(X, y)
+    reference = linear_model.Ridge(alpha=10.0).fit(X.numpy(), y.numpy())
+    np.testing.assert_allclose(ridge.weight.numpy(), reference.coef_, rtol=1e-10)
+    np.testing.assert_allclose(ridge.bias.numpy(), reference.intercept_, rtol=1e-10)
+    plain = impls.implementation_class("sklearn")().fit(X, y)
+    assert not torch.allclose(ridge.weight, plain.weight)  # alpha=10 shrinks: the option reached the estimator
+    # SGDRegressor is single-target: fitted per target, seeded, on standardised d2l data
+    d2l = builtin.d2l()
+    sgd_args = {"random_state": 0, "tol": None, "max_iter": 50}
+    sgd = impls.implementation_class("sklearn")(estimator="SGDRegressor", estimator_args=sgd_args)
+    fit = sgd.fit(d2l.X, torch.cat([d2l.y, 2 * d2l.y], dim=1))
+    assert fit.weight.shape == (2, 2) and fit.bias.shape == (2,)
+    torch.testing.assert_close(fit.weight[0], d2l.true_weight.ravel().to(fit.weight.dtype), atol=0.05, rtol=0)
+    torch.testing.assert_close(fit.weight[1], 2 * d2l.true_weight.ravel().to(fit.weight.dtype), atol=0.1, rtol=0)
+    no_model = impls.implementation_class("sklearn")(estimator="SGDRegressor").cost(10, 2, 1, 8)
+    assert no_model is None  # SGD's work depends on its stopping: no fixed work model

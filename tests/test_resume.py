@@ -1,5 +1,6 @@
 """Nothing lost: a run killed outright keeps its finished cases, and --resume does only the rest."""
 
+import json
 import os
 import signal
 import subprocess
@@ -70,3 +71,21 @@ def test_lock_is_per_folder(tmp_path):
     first, second = RunFolder(tmp_path / "a"), RunFolder(tmp_path / "a")
     with pytest.raises(Exception, match="another linreg-bench command"), first.locked(), second.locked():
         pass
+
+
+def test_resume_with_other_arguments_is_refused_naming_them(tmp_path, capsys):
+    out = tmp_path / "run"
+    quick = ["--impl", "normal-equation"]
+    assert main([*ARGS, *quick, "--out", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text())["dataset"] == "crop-yields"
+    before = (out / "results.csv").read_text()
+    changed = [arg if arg != "crop-yields" else "d2l" for arg in ARGS]  # another dataset: rows of two runs
+    assert main([*changed, *quick, "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "the run was started with other arguments (--dataset 'crop-yields' -> 'd2l')" in err
+    assert main([*ARGS, *quick, "--epochs", "5", "--resume", str(out)]) == 2
+    assert "--epochs None -> 5" in capsys.readouterr().err
+    assert (out / "results.csv").read_text() == before  # nothing was run or written
+    # the same arguments, one implementation more: fine
+    assert main([*ARGS, *quick, "--impl", "sklearn", "--resume", str(out)]) == 0
+    assert pd.read_csv(out / "results.csv")["impl"].tolist() == ["normal-equation", "sklearn"]

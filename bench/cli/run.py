@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -49,7 +50,36 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     return problems.load(args.dataset, **synthetic)
 
 
-RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "machine.json")
+RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "machine.json", "run.json")
+# The arguments that shape every row of a run: `--resume` must be given the same ones (it may add
+# implementations, devices or dtypes; it may not change the data, the training or the timing).
+SHAPING_ARGUMENTS = ("dataset", "csv", "target", "weight", "certified", "synthetic_n", "synthetic_d", "synthetic_k",
+                     "synthetic_noise", "synthetic_seed", "no_intercept", "epochs", "lr", "batch_size", "optimizer",
+                     "warmup", "rounds", "min_time", "threads")  # fmt: skip
+
+
+def shaping_arguments(args: argparse.Namespace) -> dict:
+    values = {name: getattr(args, name, None) for name in SHAPING_ARGUMENTS}
+    return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
+
+
+def check_resume_arguments(folder: RunFolder, args: argparse.Namespace) -> None:
+    """Refuse a resume whose arguments would mix rows of two different runs in one folder."""
+    path = folder.root / "run.json"
+    if not path.is_file():  # a folder from before run.json: nothing to compare against
+        return
+    try:
+        recorded = json.loads(path.read_text())
+    except ValueError:
+        raise InputError(f"{path}: not valid JSON; cannot check that --resume continues the same run") from None
+    now = shaping_arguments(args)
+    changed = [f"--{name.removeprefix('synthetic_').replace('_', '-')} {recorded.get(name)!r} -> {now[name]!r}"
+               for name in SHAPING_ARGUMENTS if recorded.get(name) != now[name]]  # fmt: skip
+    if changed:
+        raise InputError(
+            f"--resume {folder.root}: the run was started with other arguments ({'; '.join(changed)}); resume "
+            "with the same ones (adding --impl, --device or --dtype is fine), or start a new --out"
+        )
 
 
 def _refuse_nothing_to_run(problem, specs, devices, dtypes, overrides, fit_intercept, device_choice: str) -> None:
@@ -141,6 +171,8 @@ def _checked_folder(out: Path, args: argparse.Namespace) -> RunFolder:
     if args.resume is not None and not (out / "results.csv").is_file():
         raise InputError(f"--resume {out}: no results.csv there to resume")
     folder = RunFolder(out)
+    if args.resume is not None:
+        check_resume_arguments(folder, args)
     if args.resume is None and folder.previous_outputs():
         if not args.overwrite:
             raise InputError(f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it")
@@ -175,6 +207,8 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
     if args.no_roofline:
         peaks_for = None
     folder.write_json("machine.json", machine)
+    if args.resume is None:
+        folder.write_json("run.json", shaping_arguments(args))
     cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
     if finished:
         print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)

@@ -150,7 +150,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
     """`scale --nproc 1 2 ...`: strong and weak scaling, measured, plus the α–β model's predictions."""
     specs = [ImplSpec.parse(text) for text in (args.impl or PROCESS_SCALING_DEFAULTS)]
     for spec in specs:
-        reason = impls.implementation_class(spec.name)(**spec.options).single_process_reason()
+        reason = impls.implementation_class(spec.name)(**dict(spec.options)).single_process_reason()
         if reason is not None:
             raise InputError(f"--impl {spec.label}: {reason}")
     nprocs = sorted(set(args.nproc))
@@ -185,7 +185,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
         ])  # fmt: skip
         folder.write_text("scale_nproc.md", text)
         print(text)
-        return 1 if (frame["status"] != "ok").any() else 0
+        return 1 if (~frame["status"].isin(process_scaling.FINISHED)).any() else 0
 
 
 def _comm_model(frame: pd.DataFrame, d: int, n: int, args: argparse.Namespace) -> tuple[pd.DataFrame, list[str]]:
@@ -193,19 +193,23 @@ def _comm_model(frame: pd.DataFrame, d: int, n: int, args: argparse.Namespace) -
 
     probe = measure_all_reduce(2)
     model = fit_model(probe)
-    one = frame[(frame["world_size"] == 1) & (frame["status"] == "ok")].set_index("impl")["time_median_s"]
-    closed = float(one.get("normal-equation", float("nan")))
+    one = frame[(frame["world_size"] == 1) & frame["status"].isin(process_scaling.FINISHED)]
+    one = one.set_index("impl")["time_median_s"]
+    closed_impl = next((i for i in one.index if i.startswith("normal-equation")), None)
     sgd_impl = next((i for i in one.index if i.startswith(("nn-linear", "manual-gradient"))), None)
-    sgd = float(one[sgd_impl]) if sgd_impl is not None else float("nan")
     steps = -(-n // args.batch_size)
-    predicted = predicted_weak_scaling(model, closed, d + 1, sgd, steps)
+    predicted = predicted_weak_scaling(
+        model, d + 1, None if closed_impl is None else float(one[closed_impl]),
+        None if sgd_impl is None else float(one[sgd_impl]), steps,
+    )  # fmt: skip
     text = [
         "## Beyond this machine: a model, not a measurement", "",
         f"gloo all-reduce measured here at 2 ranks and fitted to the ring formula t = 2(W−1)·α + "
         f"2(W−1)/W·bytes·β: α = {model.alpha_s * 1e6:.1f} µs, β = {model.beta_s_per_byte * 1e9:.3f} ns/byte "
         f"({1e-9 / max(model.beta_s_per_byte, 1e-30):.2f} GB/s). Predicted weak-scaling efficiency: per-rank "
         "compute is the one-rank time measured above; the closed form exchanges (p² + p + 1) numbers once, "
-        f"DDP SGD p numbers every step ({steps:,} steps an epoch). These rows are the model's, not measured.",
+        f"DDP SGD p numbers every step ({steps:,} steps an epoch, one-rank time of {sgd_impl or 'no SGD run'}). "
+        "These rows are the model's, not measured.",
         "", predicted.round(4).to_markdown(index=False), "",
         "Measured all-reduce times (2 ranks):", "", probe.to_markdown(index=False), "",
     ]  # fmt: skip

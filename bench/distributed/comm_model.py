@@ -69,25 +69,31 @@ def measure_all_reduce(nproc: int = 2, sizes: tuple[int, ...] = PROBE_BYTES, rep
 
 def fit_model(frame: pd.DataFrame) -> CommModel:
     """α and β from measured (bytes, seconds) at one world size, by least squares on the ring
-    formula; both clipped at zero (a negative latency is noise in the smallest sizes)."""
+    formula in relative terms (each row divided by its time: the 8-byte latency counts as much as
+    the 8 MB transfer, instead of vanishing beside it); both clipped at zero."""
     world = int(frame["world_size"].iloc[0])
+    seconds = frame["seconds"].to_numpy(float)
     design = np.column_stack([np.full(len(frame), 2.0 * (world - 1)), 2.0 * (world - 1) / world * frame["bytes"]])
-    (alpha, beta), *_ = np.linalg.lstsq(design, frame["seconds"].to_numpy(float), rcond=None)
+    (alpha, beta), *_ = np.linalg.lstsq(design / seconds[:, None], np.ones_like(seconds), rcond=None)
     return CommModel(max(0.0, float(alpha)), max(0.0, float(beta)))
 
 
 def predicted_weak_scaling(
-    model: CommModel, closed_form_s: float, p: int, sgd_s: float, sgd_steps: int, ranks: tuple[int, ...] = PREDICT_RANKS
-) -> pd.DataFrame:
+    model: CommModel, p: int, closed_form_s: float | None, sgd_s: float | None, sgd_steps: int,
+    ranks: tuple[int, ...] = PREDICT_RANKS,
+) -> pd.DataFrame:  # fmt: skip
     """Weak scaling (the same rows per rank), predicted: the closed form exchanges its p × p moments
-    once, DDP SGD its p gradients every step. Per-rank compute is the one-process time measured here
-    (it does not change with the rank count under weak scaling); efficiency = T(1) / T(W)."""
+    once, DDP SGD its p gradients every step. Per-rank compute is the one-rank time measured here
+    (it does not change with the rank count under weak scaling); efficiency = T(1) / T(W). A method
+    with no measured one-rank time (None) gets no rows."""
     rows = []
     for world in ranks:
-        closed_comm = model.all_reduce_s(8 * (p * p + p + 1), world)
-        sgd_comm = sgd_steps * model.all_reduce_s(8 * p, world)
-        rows.append({"world_size": world, "impl": "normal-equation", "comm_s": closed_comm,
-                     "efficiency": closed_form_s / (closed_form_s + closed_comm), "source": "model"})  # fmt: skip
-        rows.append({"world_size": world, "impl": "nn-linear (DDP)", "comm_s": sgd_comm,
-                     "efficiency": sgd_s / (sgd_s + sgd_comm), "source": "model"})  # fmt: skip
+        if closed_form_s is not None:
+            comm = model.all_reduce_s(8 * (p * p + p + 1), world)
+            rows.append({"world_size": world, "impl": "normal-equation", "comm_s": comm,
+                         "efficiency": closed_form_s / (closed_form_s + comm), "source": "model"})  # fmt: skip
+        if sgd_s is not None:
+            comm = sgd_steps * model.all_reduce_s(8 * p, world)
+            rows.append({"world_size": world, "impl": "DDP SGD", "comm_s": comm,
+                         "efficiency": sgd_s / (sgd_s + comm), "source": "model"})  # fmt: skip
     return pd.DataFrame(rows)

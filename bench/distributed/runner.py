@@ -9,6 +9,7 @@ from the same all-reduced numbers (ranks deciding alone would stop at different 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -74,6 +75,14 @@ def check_shards(shapes: list[tuple[int, int, int]], dataset: str) -> None:
             raise InputError(f"{dataset}: rank {rank} has {d} feature and {k} target columns, rank 0 has {d0} and {k0}")
 
 
+def gpu_shortage_reason(device: str, local_world_size: int, gpus: int) -> str | None:
+    """NCCL gives each rank of a machine its own GPU: fewer GPUs than local ranks is a skip, not a
+    hang or a shared device."""
+    if torch.device(device).type != "cuda" or gpus >= local_world_size:
+        return None
+    return f"{local_world_size} ranks on this machine need a GPU each for NCCL; {gpus} visible"
+
+
 def _distributed_row(world: World, times: RoundTimes) -> dict[str, Any]:
     median = float(np.median(times.wall))
     return {"world_size": world.world_size, "backend": world.backend, "comm_s": times.comm_median,
@@ -95,7 +104,10 @@ def run_case_in_step(
     base = {**_base_row(problem, case, fit_intercept), "world_size": world.world_size, "backend": world.backend}
     try:
         prepared = prepare(problem, case, overrides, fit_intercept)
-        reason = prepared.skip_reason or prepared.impl.single_process_reason()
+        local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", world.world_size))
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        reason = prepared.skip_reason or gpu_shortage_reason(case.device, local_ranks, gpus)
+        reason = reason or prepared.impl.single_process_reason()
         if reason is None and problem.sample_weight is not None:
             reason = f"{problem.name} is weighted: data-parallel fits take unweighted rows"
         if reason is not None:

@@ -54,32 +54,40 @@ def scaling_plot(frame: pd.DataFrame, path: Path, d_for_n: int, n_for_d: int) ->
 
 
 def process_scaling_plot(measured: pd.DataFrame, model: pd.DataFrame | None, path: Path) -> Path:
-    """Strong-scaling speed-up against the ideal line, and efficiency (strong and weak) against the
-    rank count, measured as solid markers; the communication model's predictions hollow and dashed."""
+    """Strong-scaling speed-up against the ideal line, and efficiency (strong solid, weak dashed)
+    against the rank count, one colour and marker per implementation; the communication model's
+    predictions hollow and dotted, in the colour of the implementation they model."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    ok = measured[measured["status"] == "ok"]
-    markers = dict(zip(ok["impl"].unique(), "osD^v<>p*h", strict=False))
-    for impl, group in ok[ok["mode"] == "strong"].groupby("impl", sort=False):
-        group = group.sort_values("world_size")
-        left.plot(group["world_size"], group["speedup"], marker=markers[impl], label=impl)
+    ok = measured[measured["status"].isin(("ok", "not-recovered"))]
+    impls = list(ok["impl"].unique())
+    colours = {impl: plt.get_cmap("tab10")(i % 10) for i, impl in enumerate(impls)}
+    markers = dict(zip(impls, "osD^v<>p*h", strict=False))
     ranks = sorted(ok["world_size"].unique())
+    for impl in impls:
+        rows = ok[ok["impl"] == impl]
+        strong = rows[rows["mode"] == "strong"].sort_values("world_size")
+        one = rows[rows["world_size"] == 1]
+        weak = pd.concat([one, rows[rows["mode"] == "weak"]]).sort_values("world_size")  # from the one-rank run
+        style = {"color": colours[impl], "marker": markers[impl]}
+        left.plot(strong["world_size"], strong["speedup"], label=impl, **style)
+        right.plot(strong["world_size"], strong["efficiency"], linestyle="-", label=f"{impl}, strong", **style)
+        right.plot(weak["world_size"], weak["efficiency"], linestyle="--", label=f"{impl}, weak", **style)
     left.plot(ranks, ranks, color="grey", linestyle=":", linewidth=0.8, label="ideal")
-    left.set_xlabel("ranks (processes)")
+    left.set_xticks(ranks)
+    left.set_xlabel("ranks (processes, one thread each)")
     left.set_ylabel("speed-up T(1) / T(N), same n")
     left.set_title("strong scaling (measured)")
     left.legend(fontsize=7)
-    for (impl, mode), group in ok.groupby(["impl", "mode"], sort=False):
-        group = group.sort_values("world_size")
-        right.plot(group["world_size"], group["efficiency"], marker=markers[impl],
-                   linestyle="-" if mode == "strong" else "--", label=f"{impl}, {mode}")  # fmt: skip
     if model is not None and not model.empty:
         for impl, group in model.groupby("impl", sort=False):
+            modelled = ("normal-equation",) if impl == "normal-equation" else ("nn-linear", "manual-gradient")
+            colour = next((c for name, c in colours.items() if name.startswith(modelled)), "grey")
             right.plot(group["world_size"], group["efficiency"], marker="o", markerfacecolor="none", linestyle=":",
-                       label=f"{impl}, weak (model, not measured)")  # fmt: skip
-        right.set_xscale("log", base=2)
+                       color=colour, label=f"{impl}, weak (model, not measured)")  # fmt: skip
+    right.set_xscale("log", base=2)
     right.set_ylim(0, 1.1)
     right.set_xlabel("ranks (processes)")
     right.set_ylabel("parallel efficiency")
-    right.set_title("efficiency: measured, and the α–β model beyond this machine")
+    right.set_title("efficiency: measured here, and the α–β model beyond", fontsize=10)
     right.legend(fontsize=6.5, loc="lower left")
     return save_figure(fig, path)

@@ -2,9 +2,11 @@
 scaling (the same rows per rank), measured with `linreg-bench run --nproc N`, one run folder each.
 
 Each configuration is a whole `run` (its own process group, its own judged rows), so a scaling
-figure is never taken from a fit that failed its checks. Iterative methods run one epoch; under
-strong scaling the global batch stays fixed (each rank takes batch / N rows per step), under weak
-scaling each rank keeps the batch.
+figure is never taken from a fit that errored or diverged; a `not-recovered` one counts (one SGD
+epoch is not meant to converge) and its status stands beside the figure. Every rank runs one thread, the one-rank
+baseline too: N ranks use N cores, and the speed-up is what the ranks buy, not extra threads.
+Iterative methods run one epoch; under strong scaling the global batch stays fixed (each rank
+takes batch / N rows per step), under weak scaling each rank keeps the batch.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pandas as pd
 from bench.harness.cases import ImplSpec
 from impls import implementation_class
 
+FINISHED = ("ok", "not-recovered")  # timed to the end; error, diverged and skipped runs have no figure
+
 
 def configurations(nprocs: list[int], n: int, batch: int) -> list[tuple[str, int, int, int]]:
     """(mode, ranks, total rows, rows per step per rank) for every run of the study."""
@@ -32,7 +36,7 @@ def run_one(spec: ImplSpec, mode: str, ranks: int, n: int, d: int, batch: int, d
     iterative = implementation_class(spec.name).iterative
     argv = ["run", "--nproc", str(ranks), "--dataset", "synthetic", "--n", str(n), "--d", str(d),
             "--impl", spec.label, "--device", "cpu", "--dtype", dtype, "--rounds", "3", "--min-time", "0",
-            "--no-plots", "--no-roofline", "--overwrite", "--out", str(out),
+            "--threads", "1", "--no-plots", "--no-roofline", "--overwrite", "--out", str(out),
             *(["--epochs", "1", "--batch-size", str(batch)] if iterative else [])]  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True, text=True)
     code = done.returncode
@@ -56,7 +60,7 @@ def study(
     rows = []
     for spec in specs:
         for mode, ranks, rows_total, per_rank in configurations(nprocs, n, batch):
-            folder = out / "runs" / f"{spec.label.replace(':', '_')}-{mode}-{ranks}"
+            folder = out / "runs" / f"{spec.file_stem}-{mode}-{ranks}"
             row = run_one(spec, mode, ranks, rows_total, d, per_rank, dtype, folder)
             rows.append(row)
             if on_row is not None:
@@ -66,17 +70,18 @@ def study(
 
 def with_speedups(frame: pd.DataFrame) -> pd.DataFrame:
     """Speed-up T(1)/T(N) and efficiency: strong = speed-up / N, weak = T(1)/T(N) (the same work per
-    rank, so ideal is flat time); against the one-rank run of the same implementation."""
+    rank, so ideal is flat time); against the one-rank run of the same implementation, for runs that
+    finished (ok or not-recovered)."""
     frame = frame.copy()
     frame["speedup"] = float("nan")
     frame["efficiency"] = float("nan")
     for _, group in frame.groupby("impl", sort=False):
-        base = group[(group["world_size"] == 1) & (group["status"] == "ok")]
+        base = group[(group["world_size"] == 1) & group["status"].isin(FINISHED)]
         if base.empty:
             continue
         t1 = float(base["time_median_s"].iloc[0])
         for index, row in group.iterrows():
-            if row["status"] != "ok":
+            if row["status"] not in FINISHED:
                 continue
             ratio = t1 / float(row["time_median_s"])
             frame.loc[index, "speedup"] = ratio if row["mode"] == "strong" else float("nan")
