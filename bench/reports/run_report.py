@@ -39,8 +39,16 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "digits vs f64 optimum": results["digits_ref"].map(digits_text),
             "× roofline": results["time_vs_bound"].map(figure_text),
             **({"LRE vs certified": results["lre_min"].map(digits_text)} if results["lre_min"].notna().any() else {}),
+            **(_parallel_columns(results) if "world_size" in results and results["world_size"].notna().any() else {}),
         }
     )
+
+
+def _parallel_columns(results: pd.DataFrame) -> dict[str, pd.Series]:
+    """A data-parallel run's ranks and the share of each round spent in collectives."""
+    ranks = results["world_size"].map(lambda v: "" if pd.isna(v) else f"{int(v)} ({results['backend'].iloc[0]})")
+    comm = results.get("comm_fraction", pd.Series(float("nan"), index=results.index))
+    return {"ranks": ranks, "in collectives": comm.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")}
 
 
 def findings(results: pd.DataFrame) -> list[str]:
