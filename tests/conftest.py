@@ -62,7 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
 # the tests that start processes, kill runs or train for seconds (listed here by module or name).
 SLOW_MODULES = {"test_resume.py", "test_ab.py", "test_plugins.py", "test_sklearn_estimator.py", "test_streaming.py"}
 SLOW_NAMES = ("lbfgs", "without_fcntl", "without_our_code", "fresh_process", "imports_no_heavy", "console_script",
-              "default_run_writes", "side_by_side", "sweep_command", "answers_honestly")  # fmt: skip
+              "default_run_writes", "side_by_side", "sweep_command", "answers_honestly",
+              # data-parallel: each starts two or three real processes
+              "gloo_ranks", "tsqr_keeps", "all_reduced_sgd", "ddp_nn_linear", "rank_that_dies", "run_nproc",
+              "scale_nproc_measures")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
