@@ -56,6 +56,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # for `pytest --benchmark-only` (or --benchmark-json / --benchmark-save / --benchmark-enable).
     if not any(config.getoption(name, None) for name in BENCHMARK_OUTPUT_OPTIONS):
         config.option.benchmark_disable = True
+    # Saved runs are the history store (`linreg-bench history`): keep every round, as the step
+    # detection weighs each commit by its rounds' spread (pytest-benchmark keeps only statistics).
+    if config.getoption("benchmark_save", None) or config.getoption("benchmark_autosave", None):
+        config.option.benchmark_save_data = True
 
 
 # `pytest -m quick`: a one-minute check across every package. Left out: the benchmark matrix, and

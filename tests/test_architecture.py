@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench.distributed",),
     ("bench.results",),
     ("bench.reports",),
-    ("bench.regression", "bench.studies", "bench.estimator"),
+    ("bench.regression", "bench.studies", "bench.estimator", "bench.history"),
     ("bench.cli",),
     ("bench.__main__",),
 )
@@ -161,7 +161,7 @@ BLOCKER = textwrap.dedent(
             sys.exit(f"{argv}: exit {status}")
     """
 )
-COMMANDS = ["run", "sweep", "compare", "ab", "conditioning", "stream", "scale", "list", "predict"]
+COMMANDS = ["run", "sweep", "compare", "ab", "history", "conditioning", "stream", "scale", "list", "predict"]
 
 
 def _without_unix_modules(mode: str, commands: list[list[str]], cwd: Path) -> subprocess.CompletedProcess:

@@ -67,6 +67,12 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
     run_cmd.add_argument("--no-plots", action="store_true")
     run_cmd.add_argument(
+        "--image-base",
+        metavar="URL",
+        help="report.md links its plots at URL/<plot>.png (for a CI job summary, which is not beside the "
+        "files); report.html always carries its plots inline",
+    )
+    run_cmd.add_argument(
         "--no-roofline", action="store_true", help="skip the machine-peak probe (measured once per machine and cached)"
     )
     run_cmd.add_argument(
@@ -160,6 +166,29 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     )
     add_gate_arguments(ab)
     ab.set_defaults(handler="regression:command_ab")
+
+    history = commands.add_parser(
+        "history", help="every case's time and accuracy over commits, and the steps in them (CSV, Markdown, HTML)"
+    )
+    history.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="pytest-benchmark storage folders or JSON files, run folders (searched; default .benchmarks)",
+    )
+    history.add_argument("--repo", type=Path, help="the git repository whose history orders the commits (default .)")
+    history.add_argument("--rev", default="HEAD", help="the branch or revision whose history is read (default HEAD)")
+    history.add_argument(
+        "--alpha", type=float, default=0.01, help="chance of a step in a flat series, per case (default 0.01)"
+    )
+    history.add_argument(
+        "--min-factor", type=float, default=1.05, help="smallest slower step called a regression (default 1.05)"
+    )
+    history.add_argument(
+        "--fail-on-regression", action="store_true", help="exit 1 when the newest commit stepped slower or lost digits"
+    )
+    history.add_argument("--out", type=Path, help="output folder (default results/history)")
+    history.set_defaults(handler="history:command_history")
 
 
 def add_gate_arguments(parser: argparse.ArgumentParser) -> None:

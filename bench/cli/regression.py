@@ -22,6 +22,7 @@ from bench.regression.compare import (
 )
 from bench.regression.instructions import CountPlan, compare_counts, count_both
 from bench.reports.comparison_report import comparison_markdown
+from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
 from bench.results.readers import LoadedResults, load_results
 from bench.results.store import RunFolder
@@ -52,6 +53,8 @@ def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Na
         with RunFolder(args.out).locked() as folder:
             folder.write_frame("comparison.csv", comparison)
             folder.write_text("comparison.md", text)
+            page_data = {"comparison": comparison, "base": base.frame, "new": new.frame}
+            folder.write_text("comparison.html", html_page(text, folder.root, "linreg-bench compare", page_data))
             folder.write_frame("base.csv", base.frame)
             folder.write_frame("new.csv", new.frame)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0

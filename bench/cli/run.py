@@ -30,7 +30,8 @@ from bench.harness.timing import TimingConfig
 from bench.judge.reference import reference_solution
 from bench.problems.csv_file import load_csv
 from bench.reports import run_plots as plots
-from bench.reports.run_report import markdown_report, summary_table
+from bench.reports.html import html_page
+from bench.reports.run_report import markdown_report, skipped_lines, summary_table
 from bench.results.schema import FAILED, exit_status
 from bench.results.store import RunFolder
 
@@ -50,7 +51,7 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     return problems.load(args.dataset, **synthetic)
 
 
-RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "machine.json", "run.json")
+RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "report.html", "machine.json", "run.json")
 # The arguments that shape every row of a run: `--resume` must be given the same ones (it may add
 # implementations, devices or dtypes; it may not change the data, the training or the timing).
 SHAPING_ARGUMENTS = ("dataset", "csv", "target", "weight", "certified", "synthetic_n", "synthetic_d", "synthetic_k",
@@ -232,12 +233,18 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
 
     results = folder.results()
     drawn = [] if args.no_plots else _draw_plots(folder, problem, reference, results, outcomes, machine)
-    folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn))
+    folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn, args.image_base))
+    page_data = {"results": results, "curves": folder.curves_table(), "machine": machine}
+    page = html_page(markdown_report(problem, reference, results, machine, drawn), out, f"linreg-bench run: "
+                     f"{problem.name}", page_data)  # fmt: skip
+    folder.write_text("report.html", page)
     print(summary_table(results).to_markdown(index=False, tablefmt="simple"))
+    for line in skipped_lines(results):
+        print(line.removeprefix("- ").replace("**", ""))
     failed = results[results["status"].isin(FAILED)]
     for _, row in failed.iterrows():
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
-    written = ["results.csv", "report.md", *(["models/"] if folder.models.is_dir() else []), *drawn]
+    written = ["results.csv", "report.md", "report.html", *(["models/"] if folder.models.is_dir() else []), *drawn]
     print(f"\nwrote {out}/: {', '.join(written)}", file=sys.stderr)
     code = exit_status(results)
     if world is not None:

@@ -19,6 +19,7 @@ from bench.harness.cases import parse_dtype
 from bench.judge.reference import reference_solution
 from bench.problems.csv_file import load_csv
 from bench.reports import sweep_plots
+from bench.reports.html import html_page
 from bench.reports.sweep_report import sweep_report
 from bench.results.store import RunFolder
 from bench.studies import optimizer_sweep as sweep
@@ -52,16 +53,19 @@ def command_sweep(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"sweep-{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
     scalings = {"raw": [False], "standardized": [True], "both": [False, True]}[args.features]
     with RunFolder(out).locked() as folder:
-        sections = []
+        sections, data = [], {}
         for standardize in scalings:
-            sub = RunFolder(out / ("standardized" if standardize else "raw")) if len(scalings) > 1 else folder
+            name = "standardized" if standardize else "raw"
+            sub = RunFolder(out / name) if len(scalings) > 1 else folder
             prefix = f"{sub.root.name}/" if sub is not folder else ""
             sections.append(_sweep_into(sub, problem, replace(config, standardize=standardize), prefix))
+            data |= {f"{name} {table}": pd.read_csv(sub.root / f"{table}.csv") for table in ("summary", "sweep")}
         intro = "" if len(scalings) == 1 else "raw/ and standardized/ hold each one's tables and plots.\n\n"
         text = f"# linreg-bench sweep: {problem.name}\n\n{intro}" + "\n".join(sections)
         folder.write_text("sweep.md", text)
+        folder.write_text("sweep.html", html_page(text, out, f"linreg-bench sweep: {problem.name}", data))
     print(text)
-    print(f"wrote {out}: sweep.csv, curves.csv, summary.csv, sweep.md and plots", file=sys.stderr)
+    print(f"wrote {out}: sweep.csv, curves.csv, summary.csv, sweep.md, sweep.html and plots", file=sys.stderr)
     return 0
 
 

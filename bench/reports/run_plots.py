@@ -10,10 +10,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from bench.problems.problem import Problem
 from bench.reports.figures import save_figure
+from bench.reports.styles import series_styles
 from impls import LinearFit
 
 STATUS_COLOURS = {"ok": "tab:green", "not-recovered": "tab:orange", "diverged": "tab:red", "error": "tab:red"}
@@ -23,22 +25,50 @@ def _case_label(row: pd.Series) -> str:
     return f"{row['impl']} · {row['device']} · {row['dtype']}"
 
 
+def identical_groups(
+    series: dict[str, np.ndarray], rtol: float = 1e-9, atol: float = 0.0, joiner: str = " = "
+) -> dict[str, np.ndarray]:
+    """Series with the same values drawn once, under all their names ("a = b"): overlapping lines
+    otherwise hide each other and the legend promises lines the reader cannot find."""
+    groups: list[tuple[list[str], np.ndarray]] = []
+    for name, values in series.items():
+        for names, first in groups:
+            if first.shape == values.shape and np.allclose(first, values, rtol=rtol, atol=atol, equal_nan=True):
+                names.append(name)
+                break
+        else:
+            groups.append(([name], values))
+    return {joiner.join(names): values for names, values in groups}
+
+
+def _legend_outside(ax: plt.Axes, **kwargs) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, **kwargs)
+
+
 def loss_curves(curves: pd.DataFrame, optimum_mse: float, path: Path, title: str) -> Path | None:
-    """Training MSE against epoch, log scale, with the least-squares floor L* as a dashed line."""
+    """Training MSE against epoch, log scale, with the least-squares floor L* as a dashed line;
+    cases with identical curves share one line and one legend entry."""
     if curves.empty:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for keys, group in curves.groupby(["impl", "device", "dtype"], sort=False):
-        ax.plot(group["epoch"], group["loss"], marker="o", markersize=3, label=" · ".join(keys))
-    ax.axhline(
-        optimum_mse, color="black", linestyle="--", linewidth=1, label=f"least-squares optimum L* = {optimum_mse:.3g}"
-    )
+    grouped = curves.groupby(["impl", "device", "dtype"], sort=False)
+    series = {" · ".join(keys): g.sort_values("epoch")["loss"].to_numpy(dtype=float) for keys, g in grouped}
+    epochs = {" · ".join(keys): g.sort_values("epoch")["epoch"].to_numpy() for keys, g in grouped}
+    drawn = identical_groups(series)
+    styles = series_styles(list(drawn))
+    fig, ax = plt.subplots(figsize=(9, 4.4))
+    for label, losses in drawn.items():
+        first = label.split(" = ")[0]
+        ax.plot(epochs[first], losses, markersize=4, label=label.replace(" = ", "\n= "), **styles[label])
+    floor = f"least-squares optimum\nL* = {optimum_mse:.3g}"
+    ax.axhline(optimum_mse, color="black", linestyle="--", linewidth=1, label=floor)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training MSE")
-    ax.set_title(title)
-    ax.legend(fontsize=7)
+    ax.set_ylabel("training MSE (log)")
+    if len(drawn) < len(series):
+        title += f"\n{len(series)} cases, {len(drawn)} distinct curves (identical ones share a line)"
+    ax.set_title(title, fontsize=10)
+    _legend_outside(ax)
     return save_figure(fig, path)
 
 
@@ -53,7 +83,10 @@ def fit_times(results: pd.DataFrame, path: Path, title: str) -> Path | None:
     colours = [STATUS_COLOURS.get(s, "grey") for s in timed["status"]]
     ax.barh(labels, timed["time_median_s"], xerr=timed["time_iqr_s"], color=colours, capsize=3)
     ax.set_xscale("log")
-    ax.set_xlabel("fit time, median of rounds (s); bars: IQR; green ok, orange not recovered, red failed")
+    ax.set_xlabel("fit time, median of rounds (s, log); whiskers: interquartile range")
+    shown = [s for s in STATUS_COLOURS if s in set(timed["status"])]
+    ax.legend(handles=[Patch(color=STATUS_COLOURS[s], label=s) for s in shown], fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.01, 1), borderaxespad=0, title="status", title_fontsize=7)  # fmt: skip
     ax.set_title(title)
     return save_figure(fig, path)
 
@@ -74,45 +107,61 @@ def roofline_chart(results: pd.DataFrame, peaks: dict[str, dict], path: Path, ti
         roof = np.minimum(peak["gemm_flops_s"], peak["bandwidth_bytes_s"] * span) / 1e9
         ax.plot(span, roof, "--", label=f"roof {key}: {peak['bandwidth_bytes_s'] / 1e9:.0f} GB/s, "
                 f"{peak['gemm_flops_s'] / 1e9:.0f} GFLOP/s")  # fmt: skip
-    markers = {"float32": "o", "float64": "s"}
-    colours = dict(zip(rows["impl"].unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4, strict=False))
+    styles = series_styles(list(rows["impl"].unique()))
     for (_, row), x, y in zip(rows.iterrows(), intensity, achieved, strict=True):
-        colour = colours[row["impl"]]
-        ax.scatter(x, y, marker=markers.get(row["dtype"], "^"), s=40, edgecolors=colour,
-                   facecolors=colour if row["status"] == "ok" else "none")  # fmt: skip
-    for impl, colour in colours.items():
-        ax.scatter([], [], color=colour, label=impl)
+        style = styles[row["impl"]]
+        filled = row["dtype"] == "float32"
+        x *= 0.94 if filled else 1.06
+        ax.scatter(x, y, marker=style["marker"], s=46, alpha=0.85, linewidths=1.3, edgecolors=style["color"],
+                   facecolors=style["color"] if filled else "none")  # fmt: skip
+        if row["status"] != "ok":
+            ax.scatter(x, y, marker="x", s=70, color="black", linewidths=1.2)
+    for impl, style in styles.items():
+        ax.scatter([], [], color=style["color"], marker=style["marker"], label=impl)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity of the work model (flop / byte)")
     ax.set_ylabel("achieved GFLOP/s (work-model flops / median time)")
-    ax.set_title(f"{title}: roofline\ncircles float32, squares float64; hollow: not ok", fontsize=10)
-    ax.legend(fontsize=7, loc="best")
+    ax.set_title(f"{title}: roofline\nfilled float32, hollow float64 (nudged apart); ×: not ok", fontsize=10)
+    _legend_outside(ax)
     return save_figure(fig, path)
 
 
 def data_and_fits(problem: Problem, fits: dict[str, LinearFit], path: Path) -> Path | None:
-    """One feature: the data against each fitted line. More: fitted against observed, per target."""
+    """One feature: the data against each fitted line. More: fitted against observed, per target.
+    Fits whose predictions agree to 1e-9 share one mark and one legend entry."""
     if not fits:
         return None
     X, y = problem.X.numpy(), problem.y.numpy()
+    target_names = problem.target_names or (["y"] if problem.k == 1 else [f"y{j}" for j in range(problem.k)])
     if problem.d == 1 and problem.k == 1:
-        fig, ax = plt.subplots(figsize=(6, 4.2))
-        ax.scatter(X[:, 0], y[:, 0], color="black", s=14, label="data", zorder=3)
         grid = np.linspace(X.min(), X.max(), 50)[:, None]
-        for label, fit in fits.items():
-            ax.plot(grid[:, 0], fit.predict(grid)[:, 0].numpy(), label=label)
+        drawn = identical_groups({label: fit.predict(grid)[:, 0].numpy() for label, fit in fits.items()})
+        styles = series_styles(list(drawn))
+        fig, ax = plt.subplots(figsize=(8.5, 4.4))
+        ax.scatter(X[:, 0], y[:, 0], color="black", s=14, label="data", zorder=3)
+        for label, line in drawn.items():
+            ax.plot(grid[:, 0], line, label=label.replace(" = ", "\n= "), markevery=7, markersize=4, **styles[label])
         ax.set_xlabel(problem.feature_names[0] if problem.feature_names else "x")
-        ax.set_ylabel(problem.target_names[0] if problem.target_names else "y")
+        ax.set_ylabel(target_names[0])
     else:
-        fig, axes = plt.subplots(1, problem.k, figsize=(4.5 * problem.k, 4.2), squeeze=False)
+        # fits a reader cannot tell apart at this scale (within 0.1% of the targets' range) share a mark
+        visible = 1e-3 * float(np.ptp(y))
+        drawn = identical_groups({label: fit.predict(X).numpy() for label, fit in fits.items()}, rtol=0,
+                                 atol=visible, joiner=" ≈ ")  # fmt: skip
+        styles = series_styles(list(drawn))
+        fig, axes = plt.subplots(1, problem.k, figsize=(4.6 * problem.k + 3, 4.4), squeeze=False)
         for j, ax in enumerate(axes[0]):
-            for label, fit in fits.items():
-                ax.scatter(y[:, j], fit.predict(X)[:, j].numpy(), s=10, label=label, alpha=0.7)
+            for label, predicted in drawn.items():
+                ax.scatter(y[:, j], predicted[:, j], s=10, alpha=0.6, color=styles[label]["color"],
+                           marker=styles[label]["marker"], label=label.replace(" ≈ ", "\n≈ "),
+                           rasterized=len(y) > 200)  # fmt: skip
             lo, hi = y[:, j].min(), y[:, j].max()
-            ax.plot([lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1)
-            ax.set_xlabel(f"observed {problem.target_names[j] if problem.target_names else j}")
-            ax.set_ylabel("fitted")
-    fig.axes[0].legend(fontsize=7)
-    fig.suptitle(f"{problem.name}: data and fits")
+            ax.plot([lo, hi], [lo, hi], color="black", linestyle="--", linewidth=1, label="fitted = observed")
+            ax.set_xlabel(f"observed {target_names[j]}")
+            ax.set_ylabel(f"fitted {target_names[j]}")
+        if len(drawn) < len(fits):
+            fig.text(0.01, 0.01, "≈: predictions within 0.1% of the targets' range of each other", fontsize=7)
+    _legend_outside(fig.axes[-1])
+    fig.suptitle(f"{problem.name}: data and fits (float64, CPU)")
     return save_figure(fig, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -15,33 +16,70 @@ from bench.problems.problem import Problem
 from bench.reports.format import digits_text, figure_text, human_time
 from impls import implementation_class
 
+OVERHEAD_BOUND = 1000  # beyond this many times its roofline bound a fit's time is overhead, not arithmetic
+
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The columns a reader compares, formatted; the CSV keeps the raw numbers."""
+    """The cases that ran, formatted for comparing; the skipped ones are folded into one line per
+    reason (`skipped_lines`), and the CSV keeps every raw number."""
+    ran = results[results["status"] != "skipped"]
     return pd.DataFrame(
         {
-            "impl": results["impl"],
-            "device": results["device"],
-            "dtype": results["dtype"],
-            "status": results["status"],
-            **(
-                {"why skipped": results["reason"].where(results["status"] == "skipped", "").fillna("")}
-                if (results["status"] == "skipped").any()
-                else {}
-            ),
-            "median": results["time_median_s"].map(human_time),
-            "IQR": results["time_iqr_s"].map(human_time),
-            "rounds": results["rounds"].map(figure_text),
-            "train MSE": results["final_loss"].map(figure_text),
-            "excess loss": results["excess_loss"].map(figure_text),
-            "to optimum (SE)": results["opt_distance_se"].map(figure_text),
-            "to truth (SE)": results["truth_error_se"].map(figure_text),
-            "digits vs f64 optimum": results["digits_ref"].map(digits_text),
-            "× roofline": results["time_vs_bound"].map(figure_text),
-            **({"LRE vs certified": results["lre_min"].map(digits_text)} if results["lre_min"].notna().any() else {}),
-            **(_parallel_columns(results) if "world_size" in results and results["world_size"].notna().any() else {}),
+            "impl": ran["impl"],
+            "kind": ran["impl"].map(implementation_role),
+            "device": ran["device"],
+            "dtype": ran["dtype"],
+            "status": ran["status"],
+            "median": ran["time_median_s"].map(human_time),
+            "IQR": ran["time_iqr_s"].map(human_time),
+            "rounds": ran["rounds"].map(figure_text),
+            "train MSE": ran["final_loss"].map(figure_text),
+            "excess loss": ran["excess_loss"].map(figure_text),
+            "to optimum (SE)": ran["opt_distance_se"].map(figure_text),
+            "to truth (SE)": ran["truth_error_se"].map(figure_text),
+            "digits vs f64 optimum": ran["digits_ref"].map(digits_text),
+            "× roofline": ran["time_vs_bound"].map(roofline_text),
+            **({"LRE vs certified": ran["lre_min"].map(digits_text)} if ran["lre_min"].notna().any() else {}),
+            **(_parallel_columns(ran) if "world_size" in ran and ran["world_size"].notna().any() else {}),
         }
     )
+
+
+def roofline_text(ratio: Any) -> str:
+    """Time over the work model's bound; blank where it is past `OVERHEAD_BOUND`: there the time is
+    per-step Python and dispatch overhead, which a flop and byte count does not describe."""
+    if ratio is None or pd.isna(ratio) or ratio > OVERHEAD_BOUND:
+        return ""
+    return f"{ratio:.3g}"
+
+
+def implementation_role(label: str) -> str:
+    """'tutorial loop' for a tutorial as written, 'fast form of X' for a faster form of tutorial X."""
+    own, faster_form_of = _pairing_keys(label)
+    if faster_form_of is not None:
+        return f"fast form of {faster_form_of[0]}"
+    if own is not None and own[0] in _TUTORIAL_LOOPS():
+        return "tutorial loop"
+    return ""
+
+
+def _TUTORIAL_LOOPS() -> set[str]:
+    from impls import available
+
+    return {getattr(implementation_class(name), "tutorial", None) for name in available()} - {None}
+
+
+def skipped_lines(results: pd.DataFrame) -> list[str]:
+    """One line per reason a case did not run, its cases grouped (all CUDA rows in one line on a
+    machine without a GPU)."""
+    skipped = results[results["status"] == "skipped"]
+    lines = []
+    for reason, group in skipped.groupby("reason", sort=False):
+        impls = ", ".join(dict.fromkeys(group["impl"]))
+        where = " and ".join(dict.fromkeys(group["device"]))
+        dtypes = " and ".join(dict.fromkeys(group["dtype"]))
+        lines.append(f"- **{len(group)} skipped** ({where}, {dtypes}): {reason} — {impls}")
+    return lines
 
 
 def _parallel_columns(results: pd.DataFrame) -> dict[str, pd.Series]:
@@ -54,10 +92,6 @@ def _parallel_columns(results: pd.DataFrame) -> dict[str, pd.Series]:
 def findings(results: pd.DataFrame) -> list[str]:
     """One sentence per case that is not simply `ok`, so nothing failing hides in a table."""
     lines = []
-    skipped = results[results["status"] == "skipped"]
-    for reason, group in skipped.groupby("reason", sort=False):
-        cases = ", ".join(f"{r['impl']} · {r['device']} · {r['dtype']}" for _, r in group.iterrows())
-        lines.append(f"- **skipped** ({len(group)}): {reason} — {cases}")
     for _, row in results.iterrows():
         has_reason = isinstance(row.get("reason"), str) and row["reason"] != ""
         if row["status"] == "skipped" or (row["status"] == "ok" and not has_reason):
@@ -114,11 +148,56 @@ def tutorial_costs(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["dataset", "device", "dtype", "tutorial loop"]) if rows else pd.DataFrame()
 
 
+PLOT_CAPTIONS = {
+    "loss_curves.png": "training MSE after each epoch against the least-squares optimum",
+    "fit_times.png": "median fit time of each case, with its interquartile range",
+    "data_and_fits.png": "the data and each float64 CPU fit",
+    "roofline.png": "achieved GFLOP/s against arithmetic intensity under this machine's roofs",
+}
+
+
+def plot_links(plots: list[str], image_base: str | None = None) -> list[str]:
+    """Markdown image lines; with `image_base` (a URL prefix) the links are absolute, so a page that
+    is not beside the files (a CI job summary) can show them."""
+    base = image_base.rstrip("/") + "/" if image_base else ""
+    return [f"![{PLOT_CAPTIONS.get(name, name)}]({base}{name})" for name in plots]
+
+
+def machine_tables(machine: dict[str, Any]) -> list[str]:
+    """The machine as a person reads it: its scalar facts, then the measured peaks and the native
+    thread pools as small tables of their own (never a raw dict in a cell)."""
+    scalars = {k: v for k, v in machine.items() if not isinstance(v, (dict, list))}
+    parts = [pd.Series(scalars, name="value").to_frame().to_markdown(), ""]
+    peaks = machine.get("peaks") or {}
+    if peaks:
+        table = pd.DataFrame([{
+            "roof": key, "GEMM GFLOP/s": f"{p['gemm_flops_s'] / 1e9:.1f}",
+            "bandwidth GB/s": f"{p['bandwidth_bytes_s'] / 1e9:.1f}",
+            "threads": p.get("threads", ""), "library": p.get("library", "torch"),
+            "measured": datetime.fromtimestamp(p["measured_at"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            if p.get("measured_at") else "",
+        } for key, p in peaks.items()])  # fmt: skip
+        parts += ["Measured peaks (the roofs of `× roofline`; probed once per machine, kept 30 days):", "",
+                  table.to_markdown(index=False), ""]  # fmt: skip
+    pools = machine.get("native_pools") or []
+    if pools:
+        columns = ["user_api", "internal_api", "prefix", "version", "num_threads", "threading_layer"]
+        parts += ["Native thread pools (threadpoolctl):", "",
+                  pd.DataFrame(pools).reindex(columns=columns).fillna("").to_markdown(index=False), ""]  # fmt: skip
+    return parts
+
+
 def markdown_report(
-    problem: Problem, reference: Reference, results: pd.DataFrame, machine: dict[str, Any], plots: list[str]
+    problem: Problem,
+    reference: Reference,
+    results: pd.DataFrame,
+    machine: dict[str, Any],
+    plots: list[str],
+    image_base: str | None = None,
 ) -> str:
     counts = results["status"].value_counts()
     tally = ", ".join(f"{counts[s]} {s}" for s in counts.index)
+    table = summary_table(results)
     parts = [
         f"# linreg-bench run: {problem.name}",
         "",
@@ -131,7 +210,15 @@ def markdown_report(
         "standard errors of the least-squares estimate; a fit passes when it lies inside the optimum's 99.9% "
         "confidence region and, where the truth is known, each parameter is within its Bonferroni bound.",
         "",
-        summary_table(results).to_markdown(index=False),
+        table.to_markdown(index=False) if len(table) else "No case ran.",
+        "",
+        *skipped_lines(results),
+        "",
+        f"*kind*: the tutorial's own loop, or a faster form of it (same math, same order). *× roofline*: the "
+        "median time over the least time this machine's measured peaks allow for the work the fit must do "
+        "(its flops and bytes, from the implementation's work model; `roofline.png`): 1 is the machine's limit. "
+        f"Left blank past {OVERHEAD_BOUND}×, where the time is per-step Python and dispatch overhead that no "
+        "flop or byte count describes.",
         "",
     ]
     costs = tutorial_costs(results)
@@ -147,6 +234,6 @@ def markdown_report(
     if found:
         parts += ["## Findings", "", *found, ""]
     if plots:
-        parts += ["## Plots", "", *[f"![{name}]({name})" for name in plots], ""]
-    parts += ["## Machine and software", "", pd.Series(machine, name="value").to_frame().to_markdown(), ""]
+        parts += ["## Plots", "", *plot_links(plots, image_base), ""]
+    parts += ["## Machine and software", "", *machine_tables(machine)]
     return "\n".join(parts)

@@ -32,11 +32,11 @@ def samples(cell: Any) -> np.ndarray:
     return np.array([float(v) for v in cell.split()])
 
 
-def _benchmark_row(bench: dict[str, Any], origin: str) -> dict[str, Any]:
+def _benchmark_row(bench: dict[str, Any], origin: str, require_samples: bool) -> dict[str, Any]:
     info = bench.get("extra_info") or {}
     stats = bench.get("stats") or {}
     data = stats.get("data")
-    if data is None:
+    if data is None and require_samples:
         raise InputError(
             f"{origin}: benchmark {bench.get('fullname', bench.get('name'))!r} has no raw round times; "
             "write them with --benchmark-json, or --benchmark-save together with --benchmark-save-data"
@@ -51,23 +51,28 @@ def _benchmark_row(bench: dict[str, Any], origin: str) -> dict[str, Any]:
         "time_median_s": stats.get("median"),
         "time_iqr_s": stats.get("iqr"),
         "rounds": stats.get("rounds"),
-        "time_samples_s": " ".join(f"{t:.6g}" for t in data),
+        "time_samples_s": " ".join(f"{t:.6g}" for t in data or ()),
     }
     row.setdefault("status", "ok")
     return row
 
 
-def read_benchmark_json(path: Path) -> LoadedResults:
+def read_benchmark_json(path: Path, require_samples: bool = True) -> LoadedResults:
+    """A pytest-benchmark JSON file; without `require_samples`, files saved without raw rounds read too
+    (their spread then comes from the stored IQR alone)."""
     try:
         document = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable pytest-benchmark JSON file ({exc})") from None
     if not isinstance(document, dict) or "benchmarks" not in document:
         raise InputError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
-    rows = [_benchmark_row(bench, str(path)) for bench in document["benchmarks"]]
+    rows = [_benchmark_row(bench, str(path), require_samples) for bench in document["benchmarks"]]
     info = document.get("machine_info") or {}
+    commit = document.get("commit_info") or {}
     machine = {**info, **info.get("linreg_bench", {})}  # our conftest adds the harness's own record
-    machine.setdefault("git_commit", (document.get("commit_info") or {}).get("id"))
+    machine["git_commit"] = commit.get("id") or machine.get("git_commit")  # the run's, not the conftest import's
+    machine["git_dirty"] = bool(commit.get("dirty")) if commit else None
+    machine["time_utc"] = document.get("datetime") or machine.get("time_utc")
     return LoadedResults(results_frame(rows), machine, str(path))
 
 

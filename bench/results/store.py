@@ -67,7 +67,7 @@ class RunFolder:
         """Remove what a previous run of this kind wrote (files and folders named in `names`,
         and its plots); anything else in the folder is left alone."""
         for path in self.previous_outputs():
-            if path.name in names or path.suffix == ".png":
+            if path.name in names or path.suffix in (".png", ".svg"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def load_finished(self) -> set[tuple[str, str, str, str]]:

@@ -1,0 +1,26 @@
+"""One look per series, never reused: a colour, a marker and a line style together, so two series
+are told apart even past ten colours, in print and by readers who do not see colour."""
+
+from __future__ import annotations
+
+from itertools import product
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def series_styles(names: list[str]) -> dict[str, dict[str, Any]]:
+    """Colour, marker and line style for each name: the first ten differ in colour and marker, and
+    every later one in the colour–marker–line combination (10 × 10 × 4 before any repeats)."""
+    colours = plt.get_cmap("tab10").colors
+    combos = [(c, m, ls) for ls, shift in zip(LINESTYLES, range(len(LINESTYLES)), strict=True)
+              for c, m in zip(colours, MARKERS[shift:] + MARKERS[:shift], strict=True)]  # fmt: skip
+    combos += [combo for combo in product(colours, MARKERS, LINESTYLES) if combo not in combos]
+    unique = list(dict.fromkeys(names))
+    return {name: {"color": c, "marker": m, "linestyle": ls} for name, (c, m, ls) in zip(unique, combos, strict=False)}
