@@ -109,6 +109,7 @@ def test_lost_digits_and_a_status_change_are_regressions_whatever_the_time_does(
                        digits={"a": 6.0 if i < 3 else 5.8, "b": 6.0},
                        status={"b": "ok" if i < 4 else "not-recovered"})  # fmt: skip
     code, out = history(tmp_path, repo)
+    assert code == 0  # not asked to fail
     changes = pd.read_csv(out / "accuracy.csv")
     lost = changes[changes["what"] == "digits_ref"].iloc[0]
     assert (lost["impl"], lost["first_after"], lost["regression"]) == ("a", shas[3], True)
@@ -156,7 +157,7 @@ def test_the_history_page_is_self_contained_and_carries_its_data(tmp_path):
         benchmark_file(tmp_path / ".benchmarks" / f"{i:04d}.json", sha, {"a": 0.01 * (2 if i >= 3 else 1)}, rng)
     _, out = history(tmp_path, repo)
     page = (out / "history.html").read_text()
-    assert "src=\"http" not in page and "href=\"http" not in page and "<link" not in page
+    assert 'src="http' not in page and 'href="http' not in page and "<link" not in page
     assert page.count("<svg") == 2  # the overview and the stepped case, inline
     data = embedded_data(page)
     assert data["steps"][0]["first_after"] == shas[3] and len(data["points"]) == 6
