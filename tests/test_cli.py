@@ -13,6 +13,7 @@ from bench.cli import main
 from bench.judge.reference import reference_solution
 from bench.problems.builtin import CROP_NEW_INPUT, crop_yields
 from bench.reports import run_plots as plots
+from bench.reports.html import embedded_data
 from bench.reports.run_report import tutorial_costs
 from bench.results.schema import CURVE_COLUMNS, RESULT_COLUMNS
 
@@ -38,6 +39,10 @@ def test_default_run_writes_the_contracted_files(tmp_path, capsys):
     assert "# linreg-bench run: d2l" in report and "torch" in report and "git_commit" in report
     assert "## What the tutorial loops cost" in report and "| nn-linear:loader=tensor |" in report
     assert "manual-autograd" in capsys.readouterr().out
+    page = (out / "report.html").read_text()  # the same report, self-contained: plots inline, data embedded
+    assert page.count('<figure class="plot"') == 4 and page.count("<svg") == 4
+    assert 'src="http' not in page and "<link" not in page and "<img" not in page
+    assert len(embedded_data(page)["results"]) == len(results)
 
 
 def test_a_failed_check_exits_1(tmp_path):

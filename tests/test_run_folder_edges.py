@@ -30,10 +30,13 @@ def test_a_plan_in_which_every_case_is_skipped_is_refused(tmp_path, capsys):
     )
 
 
-def test_device_all_shows_why_each_skipped_case_was_skipped_in_the_table(tmp_path, capsys):
+def test_device_all_folds_the_skipped_cases_into_one_line_per_reason_under_the_table(tmp_path, capsys):
     assert main(["run", *QUICK, "--impl", "sklearn", "--device", "all", "--out", str(tmp_path / "r")]) == 0
-    table = capsys.readouterr().out
-    assert "why skipped" in table and re.search(r"cuda +float64 +skipped +sklearn runs on cpu only", table)
+    out = capsys.readouterr().out
+    assert "1 skipped (cuda, float64): sklearn runs on cpu only, not cuda — sklearn" in out
+    assert not re.search(r"cuda +float\d\d +skipped", out)  # no table row for a case that did not run
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "- **1 skipped** (cuda, float64): sklearn runs on cpu only" in report
 
 
 def test_a_second_run_into_a_used_folder_is_refused_unless_resume_or_overwrite(tmp_path, capsys):

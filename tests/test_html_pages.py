@@ -1,0 +1,116 @@
+"""The HTML pages, opened the way a person opens them: in a real headless browser (Debian's
+Chromium), from disk, offline. A JavaScript error or a plot that is not drawn fails the test."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.reports.html import html_page
+from bench.reports.run_plots import identical_groups
+from bench.reports.run_report import implementation_role, roofline_text, skipped_lines
+from bench.reports.styles import series_styles
+
+BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)),
+               None)  # fmt: skip
+needs_browser = pytest.mark.skipif(BROWSER is None, reason="no Chromium here (Debian: apt-get install chromium)")
+QUICK = ["--rounds", "1", "--min-time", "0", "--warmup", "0"]
+
+
+def rendered_dom(page: Path, tmp_path: Path) -> str:
+    """The page's DOM after its scripts ran, as Chromium serialises it."""
+    profile = f"--user-data-dir={tmp_path / 'profile'}"
+    done = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", profile,
+         "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def page_problems(dom: str) -> list[str]:
+    """What a reader would see broken: a script error, scripts that never finished, a plot not drawn."""
+    problems = []
+    errors = re.search(r'data-js-errors="([^"]*)"', dom)
+    if errors:
+        problems.append(f"JavaScript error: {errors.group(1)}")
+    if 'data-ready="yes"' not in dom:
+        problems.append("the page's script did not finish")
+    figures = re.findall(r'<figure class="plot"[^>]*>(.*?)</figure>', dom, re.S)
+    problems += [
+        f"plot {i} has no drawing" for i, body in enumerate(figures) if "<svg" not in body or "<path" not in body
+    ]
+    problems += [f"missing plot: {name}" for name in re.findall(r"\(plot (\S+) is not beside this page\)", dom)]
+    return problems
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "run"
+    assert main(["run", "--out", str(out), *QUICK]) == 0
+    return out
+
+
+@needs_browser
+def test_the_default_runs_page_renders_in_a_browser_with_every_plot_and_no_script_error(default_run, tmp_path):
+    dom = rendered_dom(default_run / "report.html", tmp_path)
+    assert page_problems(dom) == []
+    assert len(re.findall(r'<figure class="plot"', dom)) == 4
+    assert dom.count('class="filter"') >= 1 and 'title="click to sort"' in dom  # the tables were made interactive
+
+
+@needs_browser
+def test_the_browser_check_sees_a_script_error_and_a_missing_plot(default_run, tmp_path):
+    page = (default_run / "report.html").read_text()
+    broken = tmp_path / "broken" / "report.html"
+    broken.parent.mkdir()
+    broken.write_text(page.replace("</main>", "</main><script>undefinedFunction();</script>"))
+    assert any("JavaScript error" in p for p in page_problems(rendered_dom(broken, tmp_path)))
+    markdown = (default_run / "report.md").read_text()
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()  # the page made where its plots are not
+    (lonely / "report.html").write_text(html_page(markdown, lonely, "t", {}))
+    assert "missing plot: loss_curves.png" in page_problems(rendered_dom(lonely / "report.html", tmp_path))
+
+
+def test_every_series_gets_its_own_look_past_ten():
+    names = [f"series {i}" for i in range(40)]
+    styles = series_styles(names)
+    looks = {(s["color"], s["marker"], s["linestyle"]) for s in styles.values()}
+    assert len(looks) == 40
+    assert len({s["color"] for s in list(styles.values())[:10]}) == 10
+    assert len({(s["color"], s["marker"]) for s in list(styles.values())[:40]}) == 40  # told apart without lines
+
+
+def test_identical_results_are_drawn_once_under_all_their_names():
+    same = np.array([1.0, 0.5, 0.25])
+    drawn = identical_groups({"a": same, "b": same.copy(), "c": same * 1.01})
+    assert list(drawn) == ["a = b", "c"]
+    assert list(identical_groups({"a": same, "c": same * 1.01}, rtol=0.02)) == ["a = c"]
+
+
+def test_the_tutorial_loops_and_their_fast_forms_are_named():
+    assert implementation_role("d2l-reference") == "tutorial loop"
+    assert implementation_role("nn-linear") == "tutorial loop"
+    assert implementation_role("manual-gradient") == "fast form of d2l-reference"
+    assert implementation_role("nn-linear:loader=tensor") == "fast form of nn-linear"
+    assert implementation_role("nn-linear:optimizer=adam") == "tutorial loop"  # the loop is the tutorial's
+    assert implementation_role("normal-equation") == ""
+
+
+def test_skipped_cases_fold_into_one_line_per_reason_and_overhead_ratios_are_blank():
+    results = pd.DataFrame({
+        "impl": ["a", "a", "b", "b", "c"], "device": ["cuda"] * 4 + ["cpu"],
+        "dtype": ["float32", "float64"] * 2 + ["x"],
+        "status": ["skipped"] * 4 + ["ok"], "reason": ["no GPU"] * 4 + [""],
+    })  # fmt: skip
+    assert skipped_lines(results) == ["- **4 skipped** (cuda, float32 and float64): no GPU — a, b"]
+    assert roofline_text(143000.0) == "" and roofline_text(3.2) == "3.2"
