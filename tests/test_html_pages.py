@@ -14,9 +14,8 @@ import pytest
 
 from bench.cli import main
 from bench.reports.html import html_page
-from bench.reports.run_plots import identical_groups
 from bench.reports.run_report import implementation_role, roofline_text, skipped_lines
-from bench.reports.styles import series_styles
+from bench.reports.styles import identical_groups, series_styles
 
 BROWSER = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)),
                None)  # fmt: skip

@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bench.problems.problem import Problem
 from bench.reports.figures import save_figure
-from bench.reports.styles import series_styles
+from bench.reports.styles import identical_groups, series_styles
 from impls import LinearFit
 
 STATUS_COLOURS = {"ok": "tab:green", "not-recovered": "tab:orange", "diverged": "tab:red", "error": "tab:red"}
@@ -23,22 +23,6 @@ STATUS_COLOURS = {"ok": "tab:green", "not-recovered": "tab:orange", "diverged": 
 
 def _case_label(row: pd.Series) -> str:
     return f"{row['impl']} · {row['device']} · {row['dtype']}"
-
-
-def identical_groups(
-    series: dict[str, np.ndarray], rtol: float = 1e-9, atol: float = 0.0, joiner: str = " = "
-) -> dict[str, np.ndarray]:
-    """Series with the same values drawn once, under all their names ("a = b"): overlapping lines
-    otherwise hide each other and the legend promises lines the reader cannot find."""
-    groups: list[tuple[list[str], np.ndarray]] = []
-    for name, values in series.items():
-        for names, first in groups:
-            if first.shape == values.shape and np.allclose(first, values, rtol=rtol, atol=atol, equal_nan=True):
-                names.append(name)
-                break
-        else:
-            groups.append(([name], values))
-    return {joiner.join(names): values for names, values in groups}
 
 
 def _legend_outside(ax: plt.Axes, **kwargs) -> None:

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 LINESTYLES = ("-", "--", "-.", ":")
@@ -24,3 +25,19 @@ def series_styles(names: list[str]) -> dict[str, dict[str, Any]]:
     combos += [combo for combo in product(colours, MARKERS, LINESTYLES) if combo not in combos]
     unique = list(dict.fromkeys(names))
     return {name: {"color": c, "marker": m, "linestyle": ls} for name, (c, m, ls) in zip(unique, combos, strict=False)}
+
+
+def identical_groups(
+    series: dict[str, np.ndarray], rtol: float = 1e-9, atol: float = 0.0, joiner: str = " = "
+) -> dict[str, np.ndarray]:
+    """Series with the same values drawn once, under all their names ("a = b"): overlapping lines
+    otherwise hide each other and the legend promises lines the reader cannot find."""
+    groups: list[tuple[list[str], np.ndarray]] = []
+    for name, values in series.items():
+        for names, first in groups:
+            if first.shape == values.shape and np.allclose(first, values, rtol=rtol, atol=atol, equal_nan=True):
+                names.append(name)
+                break
+        else:
+            groups.append(([name], values))
+    return {joiner.join(names): values for names, values in groups}

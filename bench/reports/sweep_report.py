@@ -33,7 +33,9 @@ def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: li
         "IQR": summary["time_to_target_iqr_s"].map(human_time),
         "epochs to target": summary["epochs_to_target_median"].map(figure_text),
         "final excess loss": summary["final_excess_median"].map(figure_text),
-        "time / epoch": summary["time_per_epoch_median_s"].map(human_time),
+        "time / epoch to the target": summary["time_per_epoch_to_target_s"].map(human_time)
+        if "time_per_epoch_to_target_s" in summary else "",
+        "time / epoch over the budget": summary["time_per_epoch_median_s"].map(human_time),
         "note": summary["note"].fillna(""),
     })  # fmt: skip
     reached = summary[summary["reached"] > 0]
@@ -49,6 +51,22 @@ def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: li
             f"**Fastest to the target: {best['optimizer']}** (lr {best['best_lr']:.3g}, "
             f"{human_time(best['time_to_target_median_s'])}, {best['reached']}/{best['seeds']} seeds)."
         )
-    lines += [verdict, "", table.to_markdown(index=False), ""]
-    lines += [f"![{name}]({name})" for name in plots]
+    lines += [
+        verdict,
+        "",
+        table.to_markdown(index=False),
+        "",
+        "*time to target* = *epochs to target* × *time / epoch to the target* (medians over the seeds that "
+        f"reached it); *time / epoch over the budget* averages all {config.epochs} epochs, which differ from "
+        "the first ones where an optimizer's steps get cheaper (LBFGS stops early once converged).",
+        "",
+    ]
+    captions = {
+        "excess_vs_epoch": "excess loss against epoch",
+        "excess_vs_seconds": "excess loss against time",
+        "time_to_target": "time to the target",
+        "lr_sensitivity": "final excess loss against learning rate",
+    }
+    for name in plots:  # one paragraph each: a figure of its own on the HTML page
+        lines += [f"![{captions.get(name.rsplit('/', 1)[-1].removesuffix('.png'), name)}]({name})", ""]
     return "\n".join([*lines, ""])

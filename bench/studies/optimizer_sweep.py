@@ -7,6 +7,7 @@ the curve point (loss and excess loss, in float64) is evaluated, and restarts af
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from bench.judge.reference import Reference
 from bench.problems.problem import Problem
 from bench.studies.optimizers import preset
 from impls import LinearFit, create
+from impls.nn_linear import optimizer_classes
 
 DIVERGED = 1e6  # excess loss beyond which a curve has blown up (training stops there)
 
@@ -182,6 +184,25 @@ def best_lr(rows: list[dict[str, Any]]) -> float | None:
     return min(usable, key=lambda r: r["final_excess_loss"])["lr"]
 
 
+def optimizer_note(name: str) -> str:
+    """What a reader of the table must know to read an optimizer's row right: defaults that keep
+    it off the least-squares optimum (weight decay), and what one of its epochs is."""
+    impl, options, _ = preset(name)
+    notes = []
+    if impl == "nn-linear":
+        cls = optimizer_classes()[options["optimizer"]]
+        decay = inspect.signature(cls.__init__).parameters.get("weight_decay")
+        decay = options.get("optimizer_args", {}).get("weight_decay", decay.default if decay else 0)
+        if decay:
+            notes.append(f"weight decay {decay:g} (torch's default) pulls the weights toward 0: its optimum is not "
+                         "the least-squares one, so the excess loss stalls above 0 (weight_decay=0 compares the "
+                         "method alone)")  # fmt: skip
+        if options["optimizer"] == "lbfgs":
+            notes.append("an epoch is one step() of up to max_iter = 20 loss evaluations, so its first epochs cost "
+                         "more than the budget's average")  # fmt: skip
+    return "; ".join(notes)
+
+
 def plan_tuning(config: SweepConfig) -> list[Cell]:
     return [Cell(o, lr, b, 0, "tune") for o in config.optimizers for b in config.batch_sizes for lr in config.lrs]
 
@@ -213,8 +234,11 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "epochs_to_target_median": float(np.median([r["epochs_to_target"] for r in group if r["reached"]]))
             if len(times) else math.nan,
             "final_excess_median": float(np.nanmedian(finals)) if np.isfinite(finals).any() else math.nan,
+            "time_per_epoch_to_target_s": float(np.median(
+                [r["time_to_target_s"] / r["epochs_to_target"] for r in group if r["reached"]]
+            )) if len(times) else math.nan,
             "time_per_epoch_median_s": float(np.median([r["time_per_epoch_s"] for r in group])),
-            "note": "",
+            "note": optimizer_note(key[0]),
         })  # fmt: skip
     tuned = {(r["optimizer"], r["requested_batch"]) for r in seeds}
     for key in dict.fromkeys((r["optimizer"], r["requested_batch"]) for r in rows if r["phase"] == "tune"):
