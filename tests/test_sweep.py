@@ -94,3 +94,23 @@ def test_raw_and_standardised_side_by_side(tmp_path):
 def test_unknown_optimizer_exits_2(capsys, tmp_path):
     assert main(["sweep", "--optimizer", "adamx", "--out", str(tmp_path)]) == 2
     assert "unknown optimizer 'adamx'" in capsys.readouterr().err
+
+
+def test_the_table_names_defaults_that_keep_an_optimizer_off_the_optimum():
+    from bench.studies.optimizer_sweep import optimizer_note
+
+    assert "weight decay 0.01" in optimizer_note("adamw")
+    assert optimizer_note("adam") == "" and optimizer_note("sgd") == ""  # torch's default decay there is 0
+    assert "max_iter" in optimizer_note("lbfgs")
+
+
+def test_time_to_target_is_epochs_to_target_times_time_per_epoch_to_target():
+    from bench.studies.optimizer_sweep import summarize
+
+    rows = [{"optimizer": "sgd", "requested_batch": 10, "batch_size": 10, "lr": 0.1, "phase": "seeds", "reached": True,
+             "time_to_target_s": t, "epochs_to_target": e, "final_excess_loss": 1e-9, "time_per_epoch_s": 0.001}
+            for t, e in ((0.006, 2), (0.009, 3), (0.012, 4))]  # fmt: skip
+    (row,) = summarize(rows)
+    assert row["time_to_target_median_s"] == pytest.approx(row["epochs_to_target_median"]
+                                                           * row["time_per_epoch_to_target_s"])  # fmt: skip
+    assert row["time_per_epoch_median_s"] == 0.001  # the budget's average is its own column
