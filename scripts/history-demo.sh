@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The README's history figure, reproduced: a quick benchmark subset at each of the last N commits
+# of HEAD and at three commits of a throwaway branch whose first commit injects a slowdown into
+# manual-gradient (one more gradient product per step: real work), each saved in pytest-benchmark's
+# storage, then `linreg-bench history` over them. Nothing of the branch or worktree is kept.
+#
+#   scripts/history-demo.sh [N=9]        (OUT=/tmp/linreg-history-demo; ~15 s a commit here)
+set -euo pipefail
+N=${1:-9}
+OUT=${OUT:-/tmp/linreg-history-demo}
+CASES=${CASES:-"d2l and cpu and float32 and not d2l-reference and (manual-gradient or manual-autograd or normal-equation or sklearn)"}
+root=$(git rev-parse --show-toplevel)
+cd "$root"
+python=$(command -v python)
+branch="history-demo-$$"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+head=$(git rev-parse HEAD)
+git worktree add -q --detach "$OUT/tree" "$head"
+cleanup() { git worktree remove --force "$OUT/tree" 2> /dev/null || true; git branch -q -D "$branch" 2> /dev/null || true; }
+trap cleanup EXIT
+(
+  cd "$OUT/tree"
+  git switch -q -c "$branch"
+  sed -i 's|^\( *\)torch.mm(A_batch.T, r, out=grad)$|&\n\1torch.mm(A_batch.T, r, out=grad)  # injected: the product twice|' \
+    impls/manual_gradient.py
+  grep -q "injected: the product twice" impls/manual_gradient.py
+  git -c user.name=demo -c user.email=demo@localhost commit -q -am "throwaway: inject a slowdown into manual-gradient"
+  for i in 1 2; do
+    echo "<!-- history demo $i -->" >> README.md
+    git -c user.name=demo -c user.email=demo@localhost commit -q -am "throwaway: unrelated change $i"
+  done
+)
+commits=$(git rev-list --reverse -n "$N" "$head"; git -C "$OUT/tree" rev-list --reverse "$head..$branch")
+for commit in $commits; do
+  git -C "$OUT/tree" checkout -q --detach "$commit"
+  echo "== $(git -C "$OUT/tree" log -1 --format='%h %s' | cut -c1-90)" >&2
+  (cd "$OUT/tree" && PYTHONPATH="$OUT/tree" "$python" -m pytest tests/benchmarks/test_fit.py --benchmark-only -q \
+    -p no:cacheprovider -k "$CASES" --benchmark-storage="$OUT/benchmarks" --benchmark-save="${commit:0:10}" \
+    --benchmark-save-data > "$OUT/pytest-${commit:0:10}.log" 2>&1) || echo "   (benchmarks failed at $commit; see its log)" >&2
+done
+linreg-bench history "$OUT/benchmarks" --repo "$OUT/tree" --rev "$branch" --out "$OUT/history"
