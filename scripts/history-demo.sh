@@ -4,7 +4,7 @@
 # manual-gradient (one more gradient product per step: real work), each saved in pytest-benchmark's
 # storage, then `linreg-bench history` over them. Nothing of the branch or worktree is kept.
 #
-#   scripts/history-demo.sh [N=9]        (OUT=/tmp/linreg-history-demo; ~15 s a commit here)
+#   scripts/history-demo.sh [N=9]        (OUT=/tmp/linreg-history-demo; ~25 s a commit and pass here)
 set -euo pipefail
 N=${1:-9}
 OUT=${OUT:-/tmp/linreg-history-demo}
@@ -32,11 +32,18 @@ trap cleanup EXIT
   done
 )
 commits=$(git rev-list --reverse -n "$N" "$head"; git -C "$OUT/tree" rev-list --reverse "$head..$branch")
-for commit in $commits; do
-  git -C "$OUT/tree" checkout -q --detach "$commit"
-  echo "== $(git -C "$OUT/tree" log -1 --format='%h %s' | cut -c1-90)" >&2
-  (cd "$OUT/tree" && PYTHONPATH="$OUT/tree" "$python" -m pytest tests/benchmarks/test_fit.py --benchmark-only -q \
-    -p no:cacheprovider -k "$CASES" --benchmark-storage="$OUT/benchmarks" --benchmark-save="${commit:0:10}" \
-    --benchmark-save-data > "$OUT/pytest-${commit:0:10}.log" 2>&1) || echo "   (benchmarks failed at $commit; see its log)" >&2
+# Two passes, the second in reverse order: a shared machine drifts by several per cent over minutes,
+# and one pass in commit order would turn that drift into a "step". Reversed, each commit's two runs
+# straddle the sweep, a linear drift cancels in their mean, and the rest shows as run-to-run spread.
+for pass in forward backward; do
+  order=$commits
+  [ "$pass" = backward ] && order=$(echo "$commits" | tac)
+  for commit in $order; do
+    git -C "$OUT/tree" checkout -q --detach "$commit"
+    echo "== $pass $(git -C "$OUT/tree" log -1 --format='%h %s' | cut -c1-90)" >&2
+    (cd "$OUT/tree" && PYTHONPATH="$OUT/tree" "$python" -m pytest tests/benchmarks/test_fit.py --benchmark-only -q \
+      -p no:cacheprovider -k "$CASES" --benchmark-storage="$OUT/benchmarks" --benchmark-save="${commit:0:10}-$pass" \
+      --benchmark-save-data > "$OUT/pytest-${commit:0:10}-$pass.log" 2>&1) || echo "   (failed at $commit; see its log)" >&2
+  done
 done
 linreg-bench history "$OUT/benchmarks" --repo "$OUT/tree" --rev "$branch" --out "$OUT/history"

@@ -48,7 +48,7 @@ def overview(points: pd.DataFrame, steps: pd.DataFrame, path: Path) -> Path | No
         if key in stepped:
             ax.plot(series["position"], relative, label=_label(key), linewidth=1.4, markersize=4, **styles[_label(key)])
         else:
-            ax.plot(series["position"], relative, color="0.75", linewidth=0.7, zorder=0)
+            ax.plot(series["position"], relative, color="0.7", linewidth=0.7, marker=".", markersize=4, zorder=0)
     ax.axhline(1, color="black", linewidth=0.6)
     ax.set_yscale("log")
     ax.set_ylabel("time / the case's median over the history (log)")

@@ -73,11 +73,15 @@ def history_markdown(
     lines += [accuracy_table(changes).to_markdown(index=False), ""] if len(changes) else [
         "No digits lost or gained, no status changed.", ""]  # fmt: skip
     if plots:
-        lines += ["## Plots", "", *[f"![{name}]({name})" for name in plots], ""]
+        captions = {"history_overview.png": "every case's time over the commits, relative to its own median",
+                    "history_steps.png": "the cases that stepped: each commit's median, the levels, the steps"}
+        for name in plots:
+            lines += [f"![{captions.get(name, name)}]({name})", ""]
     latest = points.sort_values("position").groupby(["machine_key", "dataset", "impl", "device", "dtype"]).tail(1)
     lines += ["## The newest commit's figures", "", pd.DataFrame({
         "case": latest["dataset"] + " · " + latest["impl"] + " · " + latest["device"] + " · " + latest["dtype"],
-        "commit": latest["commit"].str.slice(0, 10), "time": latest["time_median_s"].map(human_time),
+        "commit": latest["commit"].str.slice(0, 10) + latest["dirty"].map({True: "+dirty", False: ""}),
+        "time": latest["time_median_s"].map(human_time),
         "runs": latest["runs"], "status": latest["status"],
         "LRE": latest["lre_min"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
         "digits vs f64 optimum": latest["digits_ref"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
