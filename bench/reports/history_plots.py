@@ -14,6 +14,7 @@ import itertools
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from bench.reports.figures import save_figure
 from bench.reports.styles import series_styles
@@ -51,6 +52,10 @@ def overview(points: pd.DataFrame, steps: pd.DataFrame, path: Path) -> Path | No
             ax.plot(series["position"], relative, color="0.7", linewidth=0.7, marker=".", markersize=4, zorder=0)
     ax.axhline(1, color="black", linewidth=0.6)
     ax.set_yscale("log")
+    ratio = FuncFormatter(lambda value, _: f"{value:.3g}×")
+    ax.yaxis.set_major_formatter(ratio)
+    ax.yaxis.set_minor_formatter(ratio)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
     ax.set_ylabel("time / the case's median over the history (log)")
     ax.set_xlabel("commit (oldest left; + a run on uncommitted changes)")
     _commit_ticks(ax, timed)

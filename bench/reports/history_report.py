@@ -73,8 +73,10 @@ def history_markdown(
     lines += [accuracy_table(changes).to_markdown(index=False), ""] if len(changes) else [
         "No digits lost or gained, no status changed.", ""]  # fmt: skip
     if plots:
-        captions = {"history_overview.png": "every case's time over the commits, relative to its own median",
-                    "history_steps.png": "the cases that stepped: each commit's median, the levels, the steps"}
+        captions = {
+            "history_overview.png": "every case's time over the commits, relative to its own median",
+            "history_steps.png": "the cases that stepped: each commit's median, the levels, the steps",
+        }
         for name in plots:
             lines += [f"![{captions.get(name, name)}]({name})", ""]
     latest = points.sort_values("position").groupby(["machine_key", "dataset", "impl", "device", "dtype"]).tail(1)
