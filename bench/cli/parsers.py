@@ -237,6 +237,16 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     stream.add_argument("--epochs", type=int, default=10, help="sgd: passes over the data")
     stream.add_argument("--lr", type=float, default=0.5, help="sgd: step (½ squared error, / batch size)")
     stream.add_argument("--batch-size", type=int, default=100_000, help="sgd: rows per step")
+    stream.add_argument(
+        "--nproc",
+        type=int,
+        help="closed form on N ranks (as torchrun --standalone --nproc-per-node N -m bench stream ...): each "
+        "reads only its shard (synthetic chunks or Parquet row groups i ≡ rank mod N, or a CSV byte range) "
+        "and the ranks' moments are merged",
+    )
+    stream.add_argument(
+        "--dist-timeout", type=float, default=300.0, help="seconds a rank waits for the others (default 300)"
+    )
     stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
     stream.set_defaults(handler="studies:command_stream")
 

@@ -47,7 +47,8 @@ def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Na
     )
     comparison = compare(base, new, config)
     warnings = machine_differences(base.machine, new.machine)
-    text = comparison_markdown(comparison, base.origin, new.origin, warnings, config.alpha, config.min_factor, paired)
+    text = comparison_markdown(comparison, base.origin, new.origin, warnings, config.alpha, config.min_factor, paired,
+                               (base.machine, new.machine))  # fmt: skip
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:

@@ -13,6 +13,10 @@ from tqdm import tqdm
 
 import impls
 from bench.atomic import write_atomic
+from bench.distributed import collectives
+from bench.distributed.collectives import RankFailure
+from bench.distributed.launch import launch
+from bench.distributed.world import World, join, launched_rank, leave
 from bench.errors import InputError
 from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
@@ -48,21 +52,23 @@ def command_conditioning(args: argparse.Namespace) -> int:
         return 0
 
 
-def _stream_source(args: argparse.Namespace) -> tuple[Callable[[], Iterator], tuple | None, str]:
-    """(a fresh pass over the chunks, the true (weight, bias) when known, a description)."""
+def _stream_source(
+    args: argparse.Namespace, shard: chunked.Shard = chunked.WHOLE
+) -> tuple[Callable[[], Iterator], tuple | None, str]:
+    """(a fresh pass over this rank's chunks, the true (weight, bias) when known, a description)."""
     path = args.csv or args.parquet
     if path is not None:
         read = chunked.csv_chunks if args.csv is not None else chunked.parquet_chunks
 
         def chunks_per_epoch():
-            return read(path, args.target, args.chunk_rows)
+            return read(path, args.target, args.chunk_rows, shard)
 
         return chunks_per_epoch, None, str(path)
     if args.target:
         raise InputError("--target names a column of --csv or --parquet; the synthetic stream has its own")
 
     def synthetic_pass():
-        return chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)[0]
+        return chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows, shard=shard)[0]
 
     _, weight, bias = chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
     return synthetic_pass, (weight, bias), f"synthetic n={args.n:,} d={args.d} noise={args.noise} seed={args.seed}"
@@ -71,6 +77,61 @@ def _stream_source(args: argparse.Namespace) -> tuple[Callable[[], Iterator], tu
 def command_stream(args: argparse.Namespace) -> int:
     if args.chunk_rows < 2 or args.n < 2 or args.d < 1:
         raise InputError("--chunk-rows and --n must be >= 2, --d >= 1")
+    if args.nproc is not None and args.nproc != 1:
+        if args.method != "closed-form":
+            raise InputError("--nproc: only the closed form streams data-parallel (merged moments); for "
+                             "data-parallel SGD use `run --nproc` with manual-gradient or nn-linear")  # fmt: skip
+        if launched_rank() is None:
+            return launch(args.nproc, args.argv)  # the ranks run this same command line under torchrun
+    world = join(args.dist_timeout)
+    if world is None:
+        return _command_stream(args)
+    if args.method != "closed-form":
+        raise InputError("under torchrun only the closed form streams data-parallel (merged moments)")
+    try:
+        return _command_stream_ranks(args, world)
+    except RankFailure as exc:
+        print(f"linreg-bench: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        leave()
+
+
+def _command_stream_ranks(args: argparse.Namespace, world: World) -> int:
+    """Every rank reads its own shard; rank 0 judges the merged fit and writes the folder."""
+    chunks_per_epoch, truth, source = _stream_source(args, chunked.Shard(world.rank, world.world_size))
+    out = args.out or Path("results") / f"stream-{datetime.now():%Y%m%d-%H%M%S}"
+    with PeakMemory() as peak:
+        fit, info, seconds, comm = streaming.sharded_stream_fit(chunks_per_epoch())
+    peak_mb = max(collectives.gathered(peak.bytes)) / 2**20
+    if not world.is_root:
+        return collectives.from_root(None)
+    n = world.world_size
+    shards = f"{n} byte ranges" if args.csv else f"row groups i ≡ rank (mod {n})" if args.parquet else (
+        f"chunks i ≡ rank (mod {n})")  # fmt: skip
+    row = {
+        "source": source, "method": args.method, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows,
+        "time_s": seconds, "rows_per_s": info["n"] / seconds, "peak_rss_mb": peak_mb, "rank": info["rank"],
+        "cond_scaled_gram": info["cond_scaled_gram"], "world_size": world.world_size, "backend": world.backend,
+        "shards": shards,
+        "comm_s": comm, "comm_fraction": comm / seconds if seconds > 0 else float("nan"),
+        **streaming.judge_stream(fit, fit, info, truth),
+    }  # fmt: skip
+    return collectives.from_root(_write_stream(out, args, fit, row))
+
+
+def _write_stream(out: Path, args: argparse.Namespace, fit, row: dict) -> int:
+    with RunFolder(out).locked() as folder:
+        write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
+        folder.models.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder.models / f"{args.method}-stream.pt", fit.save)
+        folder.write_json("machine.json", machine_info())
+        print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
+        print(f"wrote {out}/stream.csv, models/{args.method}-stream.pt", file=sys.stderr)
+        return 0 if row["status"] == "ok" else 1
+
+
+def _command_stream(args: argparse.Namespace) -> int:
     chunks_per_epoch, truth, source = _stream_source(args)
     out = args.out or Path("results") / f"stream-{datetime.now():%Y%m%d-%H%M%S}"
     progress = {"desc": "chunks", "unit": "chunk", "file": sys.stderr, "disable": None}
@@ -90,14 +151,7 @@ def command_stream(args: argparse.Namespace) -> int:
         "cond_scaled_gram": info["cond_scaled_gram"],
         **streaming.judge_stream(fit, optimum, info, truth),
     }  # fmt: skip
-    with RunFolder(out).locked() as folder:
-        write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
-        folder.models.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder.models / f"{args.method}-stream.pt", fit.save)
-        folder.write_json("machine.json", machine_info())
-        print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
-        print(f"wrote {out}/stream.csv, models/{args.method}-stream.pt", file=sys.stderr)
-        return 0 if row["status"] == "ok" else 1
+    return _write_stream(out, args, fit, row)
 
 
 def command_scale(args: argparse.Namespace) -> int:

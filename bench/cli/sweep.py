@@ -16,6 +16,7 @@ from bench import problems
 from bench.atomic import write_atomic
 from bench.errors import InputError
 from bench.harness.cases import parse_dtype
+from bench.harness.machine import machine_info
 from bench.judge.reference import reference_solution
 from bench.problems.csv_file import load_csv
 from bench.reports import sweep_plots
@@ -61,7 +62,10 @@ def command_sweep(args: argparse.Namespace) -> int:
             sections.append(_sweep_into(sub, problem, replace(config, standardize=standardize), prefix))
             data |= {f"{name} {table}": pd.read_csv(sub.root / f"{table}.csv") for table in ("summary", "sweep")}
         intro = "" if len(scalings) == 1 else "raw/ and standardized/ hold each one's tables and plots.\n\n"
-        text = f"# linreg-bench sweep: {problem.name}\n\n{intro}" + "\n".join(sections)
+        machine = machine_info()
+        ran_on = (f"Ran on {machine['cpu']} × {machine['cpu_count']}, torch {machine['torch']}, at commit "
+                  f"`{machine.get('git_commit') or 'unknown'}`, {machine['time_utc']}.")  # fmt: skip
+        text = f"# linreg-bench sweep: {problem.name}\n\n{ran_on}\n\n{intro}" + "\n".join(sections)
         folder.write_text("sweep.md", text)
         folder.write_text("sweep.html", html_page(text, out, f"linreg-bench sweep: {problem.name}", data))
     print(text)

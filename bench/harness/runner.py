@@ -124,6 +124,15 @@ def conclude(
     return Outcome(prepared.case, row, saved, list(fit.losses))
 
 
+def case_threads(prepared: PreparedCase, problem: Problem, case: Case, requested: int | None) -> int | None:
+    """The threads a case is timed with, wherever it is timed (`run`, the pytest benchmarks): what
+    was asked for, else on the CPU one thread for small work (`threads_for`), else torch's default."""
+    if torch.device(case.device).type != "cpu":
+        return requested
+    cost = prepared.impl.cost(problem.n, problem.d, problem.k, torch.tensor([], dtype=case.dtype).element_size())
+    return threads_for(None if cost is None else cost.flops, requested)
+
+
 def run_case(
     problem: Problem,
     case: Case,
@@ -137,9 +146,7 @@ def run_case(
         prepared = prepare(problem, case, overrides, fit_intercept)
         if prepared.skip_reason is not None:
             return Outcome(case, prepared.row)
-        cost = prepared.impl.cost(problem.n, problem.d, problem.k, torch.tensor([], dtype=case.dtype).element_size())
-        threads = threads_for(None if cost is None else cost.flops, timing.threads)
-        with limited_threads(threads if torch.device(case.device).type == "cpu" else timing.threads):
+        with limited_threads(case_threads(prepared, problem, case, timing.threads)):
             measured, fit = measure(prepared.fit, case.device, timing)
         peaks = peaks_for(case.device, *peaks_key(prepared.impl, case.dtype)) if peaks_for is not None else None
         outcome = conclude(problem, prepared, reference, fit, measured, peaks)

@@ -1,10 +1,16 @@
 """Problems too large for memory, as chunks of (X, y) float64 tensors: generated (each chunk from
 its own seed, so no row is ever held twice) or read from CSV and Parquet, checked chunk by chunk
-with errors that name the column and the line or row."""
+with errors that name the column and the line or row.
+
+Each source can be read by one rank of a data-parallel job for its `Shard` alone: synthetic chunks
+by index, Parquet by row group, CSV by byte range (a line belongs to the range holding its first
+byte), so no rank reads, parses or holds another rank's rows."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +25,39 @@ from bench.errors import InputError
 Chunk = tuple[torch.Tensor, torch.Tensor]
 
 
+@dataclass(frozen=True)
+class Shard:
+    """The part of a source one rank reads: chunk or row group i when i % world == rank, or the
+    rank-th of `world` equal byte ranges of a CSV body."""
+
+    rank: int = 0
+    world: int = 1
+
+    def owns(self, index: int) -> bool:
+        return index % self.world == self.rank
+
+    @property
+    def whole(self) -> bool:
+        return self.world == 1
+
+
+WHOLE = Shard()
+
+
 def synthetic_chunks(
     n: int, d: int, k: int = 1, noise: float = 0.1, seed: int = 0, chunk_rows: int = 1_000_000,
-    dtype: torch.dtype = torch.float64,
+    dtype: torch.dtype = torch.float64, shard: Shard = WHOLE,
 ) -> tuple[Iterator[Chunk], torch.Tensor, torch.Tensor]:  # fmt: skip
-    """(chunks, true weight (k, d), true bias (k,)): X ~ N(0, 1), each chunk from its own seed."""
+    """(chunks, true weight (k, d), true bias (k,)): X ~ N(0, 1), each chunk from its own seed (a
+    shard generates only its own chunks, the same rows the whole stream has at those places)."""
     g = torch.Generator().manual_seed(seed + 1)
     weight = torch.randn(k, d, generator=g, dtype=torch.float64)
     bias = torch.randn(k, generator=g, dtype=torch.float64)
 
     def chunks() -> Iterator[Chunk]:
         for index, start in enumerate(range(0, n, chunk_rows)):
+            if not shard.owns(index):
+                continue
             rows = min(chunk_rows, n - start)
             gc = torch.Generator().manual_seed(seed * 1_000_003 + index)
             X = torch.randn(rows, d, generator=gc, dtype=dtype)
@@ -60,9 +88,12 @@ def _missing_targets(columns: Iterable[str], targets: list[str]) -> str | None:
     return f"no target column {', '.join(map(repr, missing))}" if missing else None
 
 
-def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Iterator[Chunk]:
+def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int, shard: Shard = WHOLE) -> Iterator[Chunk]:
     """A CSV read `chunk_rows` at a time; every chunk checked as `--csv` checks a whole file."""
     path = Path(path)
+    if not shard.whole:
+        yield from _csv_shard_chunks(path, targets, chunk_rows, shard)
+        return
     try:
         for index, frame in enumerate(pd.read_csv(path, chunksize=chunk_rows)):
             if (problem := _missing_targets(frame.columns, targets)) is not None:
@@ -82,7 +113,62 @@ def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Iterato
         raise InputError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
 
 
-def parquet_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Iterator[Chunk]:
+def _csv_shard_lines(path: Path, shard: Shard, chunk_rows: int) -> Iterator[tuple[bytes, int, list[bytes]]]:
+    """(header, byte offset of the first line, lines) batches of this shard's byte range of the body."""
+    with open(path, "rb") as file:
+        header = file.readline()
+        body = file.tell()
+        span = file.seek(0, io.SEEK_END) - body
+        start, end = body + span * shard.rank // shard.world, body + span * (shard.rank + 1) // shard.world
+        file.seek(max(start - 1, body))
+        if start > body and file.read(1) != b"\n":
+            file.readline()  # the line under way at `start` began in the range before: its rank's
+        position, lines, first = file.tell(), [], file.tell()
+        while position < end:
+            line = file.readline()
+            if not line:
+                break
+            lines.append(line)
+            position += len(line)
+            if len(lines) == chunk_rows:
+                yield header, first, lines
+                lines, first = [], position
+        if lines:
+            yield header, first, lines
+
+
+def _line_number(path: Path, offset: int) -> int:
+    """The 1-based line number of the line starting at byte `offset` (counted only when needed)."""
+    count, remaining = 0, offset
+    with open(path, "rb") as file:
+        while remaining > 0:
+            block = file.read(min(remaining, 1 << 24))
+            if not block:
+                break
+            count += block.count(b"\n")
+            remaining -= len(block)
+    return count + 1
+
+
+def _csv_shard_chunks(path: Path, targets: list[str], chunk_rows: int, shard: Shard) -> Iterator[Chunk]:
+    try:
+        for header, offset, lines in _csv_shard_lines(path, shard, chunk_rows):
+            frame = pd.read_csv(io.BytesIO(header + b"".join(lines)))
+            if (problem := _missing_targets(frame.columns, targets)) is not None:
+                raise InputError(f"{path}: {problem}")
+            values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+            try:
+                yield _checked_chunk(values, list(frame.columns), targets,
+                                     lambda row, at=offset: f"line {_line_number(path, at) + row}")  # fmt: skip
+            except InputError as exc:
+                raise InputError(f"{path}: {exc}") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
+
+
+def parquet_chunks(path: str | Path, targets: list[str], chunk_rows: int, shard: Shard = WHOLE) -> Iterator[Chunk]:
     """A Parquet file read `chunk_rows` rows at a time (pyarrow's batches, across row groups);
     the schema is checked before anything is read: targets present, every column numeric."""
     path = Path(path)
@@ -99,16 +185,21 @@ def parquet_chunks(path: str | Path, targets: list[str], chunk_rows: int) -> Ite
     for field in schema:
         if not (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)):
             raise InputError(f"{path}: column {field.name!r} is {field.type}, not a number")
-    first_row = 1
-    for batch in file.iter_batches(batch_size=chunk_rows):
-        values = np.empty((batch.num_rows, batch.num_columns))
-        for j, column in enumerate(batch.columns):  # nulls arrive as NaN
-            values[:, j] = column.to_numpy(zero_copy_only=False)
-        try:
-            yield _checked_chunk(values, batch.schema.names, targets, lambda row, first=first_row: f"row {first + row}")
-        except InputError as exc:
-            raise InputError(f"{path}: {exc}") from None
-        first_row += batch.num_rows
+    groups = range(file.num_row_groups)
+    firsts = np.cumsum([0] + [file.metadata.row_group(g).num_rows for g in groups]) + 1
+    owned = [g for g in groups if shard.owns(g)]
+    # a whole file is read across row groups; a shard reads its own groups, one at a time
+    passes = [(None, 1)] if shard.whole else [([g], int(firsts[g])) for g in owned]
+    for row_groups, first_row in passes:
+        for batch in file.iter_batches(batch_size=chunk_rows, row_groups=row_groups):
+            values = np.empty((batch.num_rows, batch.num_columns))
+            for j, column in enumerate(batch.columns):  # nulls arrive as NaN
+                values[:, j] = column.to_numpy(zero_copy_only=False)
+            try:
+                yield _checked_chunk(values, batch.schema.names, targets, lambda row, f=first_row: f"row {f + row}")
+            except InputError as exc:
+                raise InputError(f"{path}: {exc}") from None
+            first_row += batch.num_rows
 
 
 def write_parquet(chunks: Iterable[Chunk], path: str | Path, feature_prefix: str = "x", target: str = "y") -> int:

@@ -39,6 +39,7 @@ def comparison_markdown(
     alpha: float,
     min_factor: float,
     paired: bool = False,
+    machines: tuple[dict, dict] | None = None,
 ) -> str:
     regressions = int(comparison["regression"].sum())
     if paired:
@@ -61,4 +62,12 @@ def comparison_markdown(
     if warnings:
         lines.append("")
     lines += [comparison_table(comparison).to_markdown(index=False), ""]
+    if machines is not None:
+        lines += ["## Machines and commits", "", machines_table(*machines).to_markdown(index=False), ""]
     return "\n".join(lines)
+
+
+def machines_table(base: dict, new: dict) -> pd.DataFrame:
+    """Where each side ran and at which commit, side by side."""
+    keys = ("git_commit", "time_utc", "cpu", "cpu_count", "torch", "torch_blas", "cuda_device", "host")
+    return pd.DataFrame({"": keys, "base": [base.get(k, "") for k in keys], "new": [new.get(k, "") for k in keys]})

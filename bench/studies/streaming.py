@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from bench.distributed import collectives
 from bench.errors import InputError
 from bench.judge import checks
 from bench.problems.chunks import Chunk
@@ -35,19 +36,24 @@ class Moments:
 
     def add(self, X: torch.Tensor, y: torch.Tensor) -> None:
         X, y = X.double(), y.double()
-        m = X.shape[0]
         xm, ym = X.mean(dim=0), y.mean(dim=0)
         Xc, yc = X - xm, y - ym
-        cxx, cxy, cyy = Xc.T @ Xc, Xc.T @ yc, yc.T @ yc
-        if self.n == 0:
-            self.n, self.x_mean, self.y_mean, self.Cxx, self.Cxy, self.Cyy = m, xm, ym, cxx, cxy, cyy
+        self.merge(Moments(X.shape[0], xm, ym, Xc.T @ Xc, Xc.T @ yc, yc.T @ yc))
+
+    def merge(self, other: Moments) -> None:
+        """Chan, Golub & LeVeque's exact update: these moments become those of both row sets."""
+        if other.n == 0:
             return
-        n = self.n + m
-        dx, dy = xm - self.x_mean, ym - self.y_mean
+        if self.n == 0:
+            self.n, self.x_mean, self.y_mean = other.n, other.x_mean, other.y_mean
+            self.Cxx, self.Cxy, self.Cyy = other.Cxx, other.Cxy, other.Cyy
+            return
+        m, n = other.n, self.n + other.n
+        dx, dy = other.x_mean - self.x_mean, other.y_mean - self.y_mean
         weight = self.n * m / n
-        self.Cxx = self.Cxx + cxx + weight * torch.outer(dx, dx)
-        self.Cxy = self.Cxy + cxy + weight * torch.outer(dx, dy)
-        self.Cyy = self.Cyy + cyy + weight * torch.outer(dy, dy)
+        self.Cxx = self.Cxx + other.Cxx + weight * torch.outer(dx, dx)
+        self.Cxy = self.Cxy + other.Cxy + weight * torch.outer(dx, dy)
+        self.Cyy = self.Cyy + other.Cyy + weight * torch.outer(dy, dy)
         self.x_mean = self.x_mean + dx * (m / n)
         self.y_mean = self.y_mean + dy * (m / n)
         self.n = n
@@ -89,6 +95,41 @@ def stream_fit(chunks: Iterable[Chunk]) -> tuple[LinearFit, dict, float]:
         moments.add(X, y)
     fit, info = solve(moments)
     return fit, info, time.perf_counter() - start
+
+
+def sharded_stream_fit(chunks: Iterable[Chunk]) -> tuple[LinearFit, dict, float, float]:
+    """One rank's part of a data-parallel stream: the moments of its own shard, then every rank's
+    gathered and merged in rank order, so each rank ends with the same fit as one process reading it
+    all. Returns (fit, info, seconds from the common start to the solution — the slowest rank's —,
+    seconds inside the gather). A rank's bad input, a rank with no rows or with other columns stops
+    every rank with one message naming the rank."""
+    collectives.barrier()
+    start = time.perf_counter()
+    local, failure = Moments(), None
+    try:
+        for X, y in chunks:
+            local.add(X, y)
+    except InputError as exc:  # said once, by every rank alike, after the exchange below
+        failure = str(exc)
+    shapes = None if local.n == 0 else (local.Cxx.shape[0], local.Cyy.shape[0])
+    statuses = collectives.gathered((failure, local.n, shapes))  # also where the ranks wait for the slowest
+    for rank, (failed, rows, shape) in enumerate(statuses):
+        if failed is not None:
+            raise InputError(f"rank {rank}: {failed}")
+        if rows == 0:
+            raise InputError(f"rank {rank} has no rows: its shard is empty ({len(statuses)} ranks; give fewer "
+                             "ranks, smaller --chunk-rows, or a Parquet file with more row groups)")  # fmt: skip
+        if shape != statuses[0][2]:
+            raise InputError(f"rank {rank} has {shape[0]} feature(s) and {shape[1]} target(s), rank 0 "
+                             f"{statuses[0][2][0]} and {statuses[0][2][1]}: the shards do not match")  # fmt: skip
+    comm_start = time.perf_counter()
+    parts = collectives.gathered(local)
+    comm = time.perf_counter() - comm_start
+    moments = Moments()
+    for part in parts:  # rank order: every rank merges the same way and gets the same bits
+        moments.merge(part)
+    fit, info = solve(moments)
+    return fit, info, time.perf_counter() - start, comm
 
 
 def stream_sgd(
