@@ -69,7 +69,8 @@ SLOW_NAMES = ("lbfgs", "without_fcntl", "without_our_code", "fresh_process", "im
               "default_run_writes", "side_by_side", "sweep_command", "answers_honestly",
               # data-parallel: each starts two or three real processes
               "gloo_ranks", "tsqr_keeps", "all_reduced_sgd", "ddp_nn_linear", "rank_that_dies", "run_nproc",
-              "scale_nproc_measures", "two_ranks_equals_one_process", "no_rows_or_bad_input")  # fmt: skip
+              "scale_nproc_measures", "two_ranks_equals_one_process", "no_rows_or_bad_input",
+              "parallel_run_resumes")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -219,3 +219,21 @@ def test_cuda_cases_need_a_gpu_per_local_rank():
     assert gpu_shortage_reason("cpu", 4, 0) is None
     assert gpu_shortage_reason("cuda", 2, 2) is None
     assert gpu_shortage_reason("cuda", 4, 2) == "4 ranks on this machine need a GPU each for NCCL; 2 visible"
+
+
+def test_a_data_parallel_run_resumes_only_what_is_missing(tmp_path, capfd):
+    out = tmp_path / "run"
+    argv = ["run", "--nproc", "2", "--dataset", "synthetic-small", "--impl", "normal-equation", "--impl",
+            "manual-gradient", "--device", "cpu", "--dtype", "float64", "--rounds", "3", "--min-time", "0",
+            "--no-plots", "--no-roofline"]  # fmt: skip
+    assert main([*argv, "--out", str(out)]) == 0, capfd.readouterr().err
+    first = pd.read_csv(out / "results.csv")
+    # as if the run had been killed before its second case finished
+    first[first["impl"] == "normal-equation"].to_csv(out / "results.csv", index=False)
+    assert main([*argv, "--resume", str(out)]) == 0, capfd.readouterr().err
+    assert "1 case(s) already finished, 1 to run" in capfd.readouterr().err
+    resumed = pd.read_csv(out / "results.csv").set_index("impl")
+    assert sorted(resumed.index) == ["manual-gradient", "normal-equation"]
+    kept = first.set_index("impl").loc["normal-equation"]
+    assert resumed.loc["normal-equation", "time_samples_s"] == kept["time_samples_s"]  # not run again
+    assert resumed.loc["manual-gradient", "status"] == "ok" and resumed.loc["manual-gradient", "world_size"] == 2
