@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 
 from bench.cli import parsers
 from bench.distributed.world import is_secondary_rank
 from bench.errors import InputError
 from impls import OptionError
+
+SECONDARY_RANK_GRACE_S = 2.0  # seen under load: rank 0 stopped by the launcher before it printed the error
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, OptionError) as exc:
         if not is_secondary_rank():  # every rank of a torchrun job meets the same error: rank 0 says it
             print(f"linreg-bench: error: {exc}", file=sys.stderr)
+        else:  # the launcher stops every rank once one exits: leave after rank 0 has said it
+            time.sleep(SECONDARY_RANK_GRACE_S)
         return 2
     except KeyboardInterrupt:
         print("linreg-bench: interrupted; every finished case is already written", file=sys.stderr)
