@@ -15,7 +15,8 @@ TINY = [{"dataset": "crop-yields-5", "impl": "normal-equation", "device": "cpu",
 
 
 def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
-    plan = ABPlan(TINY, rounds=20, min_sample_time=0.002, slowdown={"normal-equation": 3.0})
+    # two worker pairs, not the default five: each pair starts torch twice, and a 3x stretch needs no averaging
+    plan = ABPlan(TINY, rounds=20, min_sample_time=0.002, slowdown={"normal-equation": 3.0}, processes=2)
     base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
     assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 20
     row = compare(base, new, CompareConfig(paired=True)).iloc[0]
@@ -26,7 +27,8 @@ def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
-            "--rounds", "30", "--inject-slowdown", "normal-equation=3", "--fail-on-regression"]  # fmt: skip
+            "--rounds", "30", "--processes", "2", "--inject-slowdown", "normal-equation=3",
+            "--fail-on-regression"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "slowdown injected on the new side" in err and "injected slowdown normal-equation ×3" in out
