@@ -2,9 +2,9 @@
 # Calibrate the wall-clock A/B gate: N A/A runs (HEAD against itself: every alarm is false) and N
 # runs with a 10% slowdown injected into one implementation (every run should fail the gate).
 # Usage: scripts/calibrate-ab.sh [N=20] [IMPL=manual-gradient] [FACTOR=1.1]; extra `ab` options
-# go in AB_OPTIONS (both kinds of run) and INJECTED_OPTIONS (injected runs only: e.g. `--impl
-# manual-gradient` times only the case that is slowed, in a third of the time; the A/A runs keep
-# every case, since each case is one more chance of a false alarm). Run it on a quiet machine with
+# go in AB_OPTIONS (both kinds of run), INJECTED_OPTIONS (injected runs only: e.g. `--impl
+# manual-gradient` times only the case that is slowed, in a third of the time) and AA_OPTIONS (A/A
+# runs only; by default they keep every case, since each case is one more chance of a false alarm). Run it on a quiet machine with
 # a clean working tree, with linreg-bench on PATH.
 set -uo pipefail
 n=${1:-20}
@@ -30,7 +30,7 @@ gate() {  # exit 0 (no regression) or 1 (regression); anything else stops the ca
 false_alarms=0
 caught=0
 for i in $(seq 1 "$n"); do
-  gate "aa-$i" || false_alarms=$((false_alarms + 1))
+  gate "aa-$i" ${AA_OPTIONS:-} || false_alarms=$((false_alarms + 1))
   gate "injected-$i" ${INJECTED_OPTIONS:-} --inject-slowdown "$impl=$factor" || caught=$((caught + 1))
   echo "after $i: A/A false alarms $false_alarms/$i, $impl ×$factor caught $caught/$i" >&2
 done
