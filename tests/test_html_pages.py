@@ -113,3 +113,14 @@ def test_skipped_cases_fold_into_one_line_per_reason_and_overhead_ratios_are_bla
     })  # fmt: skip
     assert skipped_lines(results) == ["- **4 skipped** (cuda, float32 and float64): no GPU — a, b"]
     assert roofline_text(143000.0) == "" and roofline_text(3.2) == "3.2"
+
+
+def test_image_links_become_absolute_for_a_ci_job_summary():
+    from bench.reports.run_report import plot_links
+
+    assert plot_links(["roofline.png"]) == [
+        "![achieved GFLOP/s against arithmetic intensity under this machine's roofs](roofline.png)"
+    ]
+    assert plot_links(["fit_times.png"], "https://example.org/runs/42/")[0].endswith(
+        "(https://example.org/runs/42/fit_times.png)"
+    )
