@@ -56,8 +56,16 @@ def test_a_faster_case_is_never_a_regression():
 
 def test_a_3_percent_shift_does_not_fail_with_a_1_10_factor():
     result = compare_samples(timings(seed=1, n=200), timings(1.03, seed=2, n=200), CompareConfig(min_factor=1.10))
-    assert result["verdict"] == "slower"  # significant with this many rounds...
-    assert not result["regression"]  # ...but smaller than the factor
+    assert result["p_value"] < 1e-6  # significant with this many rounds...
+    assert result["verdict"] == "same" and not result["regression"]  # ...but smaller than the factor
+
+
+def test_a_significant_speed_up_smaller_than_the_factor_is_same_and_one_beyond_it_is_faster():
+    config = CompareConfig(min_factor=1.05)
+    small = compare_samples(timings(seed=1, n=200), timings(0.97, seed=2, n=200), config)
+    assert small["p_value"] < 1e-6 and small["verdict"] == "same"
+    large = compare_samples(timings(seed=1, n=200), timings(0.94, seed=2, n=200), config)
+    assert large["verdict"] == "faster" and not large["regression"]
 
 
 def test_new_and_gone_cases():

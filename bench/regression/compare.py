@@ -103,6 +103,19 @@ def paired_ratio(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> tu
     return ratio, float(np.exp(interval.low)), float(np.exp(interval.high)), p_value
 
 
+def change_verdict(ratio: float, p_value: float, config: CompareConfig) -> str:
+    """`slower` / `faster` only when the change is both significant and at least the factor either way
+    (asv's rule): A/A runs here are often "significant" at 1–3%, since two sets of processes differ by
+    that much for reasons that are not the code, and a headline of "2 faster" for them misleads."""
+    if p_value >= config.alpha:
+        return "same"
+    if ratio >= config.min_factor:
+        return "slower"
+    if ratio <= 1 / config.min_factor:
+        return "faster"
+    return "same"
+
+
 def compare_samples(base: np.ndarray, new: np.ndarray, config: CompareConfig) -> dict[str, Any]:
     if config.paired and len(base) == len(new):
         ratio, low, high, p_value = paired_ratio(base, new, config)
@@ -110,13 +123,12 @@ def compare_samples(base: np.ndarray, new: np.ndarray, config: CompareConfig) ->
         ratio = float(np.median(new) / np.median(base))
         low, high = ratio_interval(base, new, config)
         p_value = float(stats.mannwhitneyu(base, new, alternative="two-sided").pvalue)
-    significant = p_value < config.alpha
-    verdict = "same" if not significant else ("slower" if ratio > 1 else "faster")
+    verdict = change_verdict(ratio, p_value, config)
     return {
         "base_median_s": float(np.median(base)), "new_median_s": float(np.median(new)),
         "ratio": ratio, "ratio_low": low, "ratio_high": high, "p_value": p_value,
         "base_rounds": len(base), "new_rounds": len(new), "verdict": verdict,
-        "regression": bool(verdict == "slower" and ratio >= config.min_factor),
+        "regression": verdict == "slower",
     }  # fmt: skip
 
 

@@ -54,8 +54,9 @@ def comparison_markdown(
     lines = [
         f"# linreg-bench compare: {base} → {new}",
         "",
-        f"**{tally}; {regressions} regression(s)** — slower with {test} p < {alpha:g} and by at least "
-        f"{min_factor:g}×, or an `error` on the new side where the base ran. {ratios}",
+        f"**{tally}; {regressions} regression(s)** — slower (or faster) with {test} p < {alpha:g} and by at "
+        f"least {min_factor:g}× (or 1/{min_factor:g}×): a significant change smaller than that is `same`, its p "
+        f"shown. A regression is a slower case, or an `error` on the new side where the base ran. {ratios}",
         "",
     ]
     lines += [f"> warning: base and new ran on different machines or software — {w}" for w in warnings]
