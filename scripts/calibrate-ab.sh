@@ -4,8 +4,8 @@
 # Usage: scripts/calibrate-ab.sh [N=20] [IMPL=manual-gradient] [FACTOR=1.1]; extra `ab` options
 # go in AB_OPTIONS (both kinds of run), INJECTED_OPTIONS (injected runs only: e.g. `--impl
 # manual-gradient` times only the case that is slowed, in a third of the time) and AA_OPTIONS (A/A
-# runs only; by default they keep every case, since each case is one more chance of a false alarm). Run it on a quiet machine with
-# a clean working tree, with linreg-bench on PATH.
+# runs only; by default they keep every case, since each case is one more chance of a false alarm).
+# Run it on a quiet machine with a clean working tree, with linreg-bench on PATH.
 set -uo pipefail
 n=${1:-20}
 impl=${2:-manual-gradient}
