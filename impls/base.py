@@ -15,6 +15,7 @@ from impls.cuda_graphs import GraphedEpoch
 from impls.declarations import Declaration
 from impls.fit import LinearFit
 from impls.init import initial_parameters
+from impls.objective import ITERATIVE_LEAST_SQUARES, UNDECLARED, Objective
 from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
 from impls.sharded import Collectives, DataParallel
 from impls.validation import ArrayLike, InvalidInput, checked_input, checked_sample_weight
@@ -57,6 +58,11 @@ class Implementation(ABC):
 
     def __init__(self, **options: Any) -> None:
         self.options = build_options(self.Options, options, self.name)
+
+    def objective(self) -> Objective:
+        """What this fit estimates, so the judge measures it against the optimum of its own objective
+        (impls/objective.py); one that declares nothing is judged as iterative least squares."""
+        return UNDECLARED
 
     def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
         """Why this implementation cannot run on (device, dtype), or None when it can."""
@@ -151,6 +157,9 @@ class IterativeImplementation(Implementation):
     tutorial: ClassVar[str | None] = None
     speed_options: ClassVar[tuple[str, ...]] = ()
     supports_sample_weight: ClassVar[bool] = True  # through fit_weighted, for every loop alike
+
+    def objective(self) -> Objective:
+        return ITERATIVE_LEAST_SQUARES
 
     def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
         if getattr(self.options, "graph", False) and torch.device(device).type != "cuda":

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
+
+
+@dataclass
+class FitFacts:
+    """What a solver found that a verdict may depend on, as data: the judge and the reports read
+    these, never the notes (which are sentences for people and may be reworded freely)."""
+
+    rank: int | None = None  # the numerical rank the solver that produced the answer found; None: it did not look
+    columns: int | None = None  # of how many columns (d, or d + 1 with the intercept's)
+    fell_back: bool = False  # a first factorisation gave up and another produced the answer
+
+    @property
+    def rank_deficient(self) -> bool:
+        return self.rank is not None and self.columns is not None and self.rank < self.columns
 
 
 @dataclass
@@ -15,7 +29,7 @@ class LinearFit:
     `weight` is (k, d) and `bias` (k,), so `predict` is `X @ weight.T + bias` whichever
     implementation produced it. `losses` holds the training MSE after each epoch (empty for
     closed forms); `notes` carries what the implementation wants the report to say (a fallback
-    it took, a rank it detected) instead of printing it.
+    it took, a rank it detected) instead of printing it; `facts` the same findings as data.
     """
 
     weight: torch.Tensor
@@ -27,6 +41,7 @@ class LinearFit:
     # What the fit did that its work model depends on (the route `auto` took, the loss evaluations
     # an optimizer made): read by `Implementation.fit_cost`, never by the checks.
     work: dict[str, float | str] = field(default_factory=dict)
+    facts: FitFacts = field(default_factory=FitFacts)
 
     def __post_init__(self) -> None:
         if self.weight.ndim != 2:
@@ -61,6 +76,7 @@ class LinearFit:
             self.feature_names,
             self.target_names,
             dict(self.work),
+            replace(self.facts),
         )
 
     def save(self, path: str | Path) -> None:

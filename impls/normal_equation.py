@@ -9,8 +9,9 @@ import torch
 from impls.base import Implementation
 from impls.cost import Cost, closed_form, combined
 from impls.declarations import NORMAL_EQUATION
-from impls.fit import LinearFit
+from impls.fit import FitFacts, LinearFit
 from impls.gram import AUTO_MAX_COND, centred_gram, gram_and_sums
+from impls.objective import EXACT_LEAST_SQUARES, Objective
 from impls.options import SCALINGS, SOLVERS, NormalEquationOptions
 from impls.sharded import Collectives
 from impls.sharded_closed_form import sharded_normal_equation
@@ -91,44 +92,56 @@ def solve_auto(
     return coef, (x_mean, y_mean)
 
 
-def solve_svd(A: torch.Tensor, y: torch.Tensor, notes: list[str], rank: int | None = None) -> torch.Tensor:
-    """Truncated SVD: the minimum-norm least-squares solution, in A's own units. `rank`, when given,
-    is the numerical rank found elsewhere (on the scaled columns, which decide it fairly)."""
+def solve_svd(
+    A: torch.Tensor, y: torch.Tensor, notes: list[str], facts: FitFacts, rank: int | None = None
+) -> torch.Tensor:
+    """Truncated SVD: the minimum-norm least-squares solution, in A's own units; the rank it finds goes
+    into `facts`. `rank`, when given, is the numerical rank found elsewhere (on the scaled columns,
+    which decide it fairly)."""
     U, s, Vh = torch.linalg.svd(A, full_matrices=False)
     keep = s > rank_cutoff(s, tuple(A.shape)) if rank is None else torch.arange(s.numel(), device=s.device) < rank
     found = int(keep.sum())
-    if rank is None and found < A.shape[1]:
-        notes.append(f"rank-deficient: rank {found} of {A.shape[1]} columns; minimum-norm solution")
+    if rank is None:
+        facts.rank, facts.columns = found, A.shape[1]
+        if found < A.shape[1]:
+            notes.append(f"rank-deficient: rank {found} of {A.shape[1]} columns; minimum-norm solution")
     s_inv = torch.where(keep, 1.0 / s, torch.zeros_like(s))
     return Vh.T @ (s_inv[:, None] * (U.T @ y))
 
 
-def solve_qr(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
+def solve_qr(A: torch.Tensor, y: torch.Tensor, notes: list[str], facts: FitFacts) -> torch.Tensor:
     if A.shape[0] < A.shape[1]:  # R would be wide: no triangular solve, and no unique answer
         notes.append(f"qr: {A.shape[0]} rows for {A.shape[1]} columns, so X is rank-deficient; fell back to svd")
-        return solve_svd(A, y, notes)
+        facts.fell_back = True
+        return solve_svd(A, y, notes, facts)
     Q, R = torch.linalg.qr(A, mode="reduced")
     diag = R.diagonal().abs()
     if diag.min() <= rank_cutoff(diag, tuple(A.shape)):
         notes.append("qr: R is singular (rank-deficient X); fell back to svd")
-        return solve_svd(A, y, notes)
+        facts.fell_back = True
+        return solve_svd(A, y, notes, facts)
     return torch.linalg.solve_triangular(R, Q.T @ y, upper=True)
 
 
-def solve_lstsq(A: torch.Tensor, y: torch.Tensor, notes: list[str]) -> torch.Tensor:
+def solve_lstsq(A: torch.Tensor, y: torch.Tensor, notes: list[str], facts: FitFacts) -> torch.Tensor:
     driver = "gelsd" if A.device.type == "cpu" else None  # CUDA has only gels
     result = torch.linalg.lstsq(A, y, driver=driver)
-    if driver == "gelsd" and int(result.rank) < A.shape[1]:
-        notes.append(f"rank-deficient: rank {int(result.rank)} of {A.shape[1]} columns; minimum-norm solution")
+    if driver == "gelsd":
+        facts.rank, facts.columns = int(result.rank), A.shape[1]
+        if facts.rank_deficient:
+            notes.append(f"rank-deficient: rank {int(result.rank)} of {A.shape[1]} columns; minimum-norm solution")
     return result.solution
 
 
-def solve_cholesky(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
+def solve_cholesky(
+    X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str], facts: FitFacts
+) -> torch.Tensor:
     AtA, Aty = gram(X, y, fit_intercept)
     L, info = torch.linalg.cholesky_ex(AtA)
     if int(info) != 0:
         notes.append("cholesky: AᵀA is not positive definite (rank-deficient or badly conditioned X); fell back to svd")
-        return solve_svd(design_matrix(X, fit_intercept), y, notes)
+        facts.fell_back = True
+        return solve_svd(design_matrix(X, fit_intercept), y, notes, facts)
     # Rounding can leave a singular AᵀA "positive definite", and Cholesky then answers noise. Its
     # factor bounds the condition number from below, (max/min diag L)² (exactly singular ends near
     # 1/eps); past 1/√eps the normal equations keep under half the digits: the note says how many.
@@ -151,11 +164,14 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     data_parallel = "rows"
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
+    def objective(self) -> Objective:
+        return EXACT_LEAST_SQUARES
+
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
         o: NormalEquationOptions = self.options
         if sample_weight is not None:
             return self._fit_weighted(X, y, sample_weight)
-        dtype, notes = X.dtype, []
+        dtype, notes, facts = X.dtype, [], FitFacts()
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
         work: dict = {"route": o.solver}
@@ -167,9 +183,10 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
                 bias = y_mean - x_mean @ coef if o.fit_intercept else y.new_zeros(y.shape[1])
                 return LinearFit(coef.T.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
             work["route"] = "gram-then-svd"
+            facts.fell_back = True
         d = X.shape[1]
         if o.scaling == "none":
-            theta = self._solve(X, y, o.fit_intercept, notes)
+            theta = self._solve(X, y, o.fit_intercept, notes, facts)
             weight = theta[:d].T
             bias = theta[d] if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
         else:
@@ -177,22 +194,24 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
             y_mean = y.mean(dim=0) if o.fit_intercept else torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
             Xc = X - x_mean if o.fit_intercept else X
             scale = column_norms(Xc)
-            coef = self._solve(Xc / scale, y - y_mean, False, notes) / scale[:, None]  # (d, k)
-            if any("rank-deficient" in note for note in notes):  # minimum norm in X's units, not the scaled ones'
-                rank = int((lambda s: (s > rank_cutoff(s, tuple(Xc.shape))).sum())(torch.linalg.svdvals(Xc / scale)))
-                coef = solve_svd(Xc, y - y_mean, notes, rank=rank)
+            coef = self._solve(Xc / scale, y - y_mean, False, notes, facts) / scale[:, None]  # (d, k)
+            if facts.rank_deficient:  # minimum norm in X's units, not the scaled ones': same rank, X's own SVD
+                coef = solve_svd(Xc, y - y_mean, notes, FitFacts(), rank=facts.rank)
                 notes.append("minimum norm in X's own units")
             weight, bias = coef.T, y_mean - x_mean @ coef
-        if any("fell back to svd" in note for note in notes):
+        if facts.fell_back and o.solver != "auto":
             work["route"] = f"{o.solver}-then-svd"
-        return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
+        fit = LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
+        fit.facts = facts
+        return fit
 
     def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
         Xw, yw, x_mean, y_mean = to_unweighted(X, y, sample_weight, self.options.fit_intercept)
         inner = self.with_options(fit_intercept=False).fit_unchecked(Xw, yw)
         bias = y_mean - inner.weight @ x_mean
-        return LinearFit(inner.weight, bias.contiguous(), notes=[*inner.notes, "weighted by sample_weight"])
+        notes = [*inner.notes, "weighted by sample_weight"]
+        return LinearFit(inner.weight, bias.contiguous(), notes=notes, work=inner.work, facts=inner.facts)
 
     def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
         """Each rank's rows reduced to moments or an R factor, exchanged once (impls/sharded_closed_form.py)."""
@@ -201,7 +220,7 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
         fit = sharded_normal_equation(X, y, o.solver, o.fit_intercept, comm)
-        return LinearFit(fit.weight.to(dtype), fit.bias.to(dtype), notes=fit.notes)
+        return LinearFit(fit.weight.to(dtype), fit.bias.to(dtype), notes=fit.notes, facts=fit.facts)
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
         return closed_form(self.options.solver, n, d, k, itemsize, self.options.fit_intercept)
@@ -223,9 +242,11 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     def compute_dtype(self, dtype: torch.dtype) -> torch.dtype:
         return torch.float64 if self.options.accumulate == "float64" else dtype
 
-    def _solve(self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str]) -> torch.Tensor:
+    def _solve(
+        self, X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str], facts: FitFacts
+    ) -> torch.Tensor:
         solver = "svd" if self.options.solver == "auto" else self.options.solver
         if solver == "cholesky":
-            return solve_cholesky(X, y, fit_intercept, notes)
+            return solve_cholesky(X, y, fit_intercept, notes, facts)
         solve = {"svd": solve_svd, "qr": solve_qr, "tsqr": solve_qr, "lstsq": solve_lstsq}[solver]
-        return solve(design_matrix(X, fit_intercept), y, notes)
+        return solve(design_matrix(X, fit_intercept), y, notes, facts)

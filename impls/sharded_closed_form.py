@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from impls.fit import LinearFit
+from impls.fit import FitFacts, LinearFit
 from impls.gram import AUTO_MAX_COND, centred_gram
 from impls.sharded import Collectives
 
@@ -86,11 +86,18 @@ def _square_r(block: torch.Tensor) -> torch.Tensor:
 
 
 def tsqr_coefficients(
-    X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, how: str, comm: Collectives, notes: list[str]
+    X: torch.Tensor,
+    y: torch.Tensor,
+    fit_intercept: bool,
+    how: str,
+    comm: Collectives,
+    found: tuple[list[str], FitFacts],
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(coef (d, k), x̄, ȳ) by TSQR of the centred, unit-norm-scaled [X y]: one all-reduce for the
     means, one for the column norms, one all-gather of the R factors. `how`: `triangular` solves R
-    by substitution (rank-deficient R falls back to svd); `svd` takes the minimum-norm answer."""
+    by substitution (rank-deficient R falls back to svd); `svd` takes the minimum-norm answer.
+    `found`: the notes and facts of the fit, filled in here."""
+    notes, facts = found
     d, k = X.shape[1], y.shape[1]
     if fit_intercept:
         sums = torch.cat([X.new_tensor([float(X.shape[0])]), X.sum(dim=0), y.sum(dim=0)])
@@ -113,7 +120,10 @@ def tsqr_coefficients(
         return torch.linalg.solve_triangular(R11, R12, upper=True) / scale[:, None], x_mean, y_mean
     U, s, Vh = torch.linalg.svd(R11)
     keep = s > s.max() * max(X.shape[0], d) * torch.finfo(s.dtype).eps
-    if int(keep.sum()) < d:
+    facts.rank, facts.columns = int(keep.sum()), d
+    if how == "triangular":
+        facts.fell_back = True
+    if facts.rank_deficient:
         notes.append(f"rank-deficient: rank {int(keep.sum())} of {d} columns; minimum-norm solution (scaled units)")
     s_inv = torch.where(keep, 1.0 / s, torch.zeros_like(s))
     return (Vh.T @ (s_inv[:, None] * (U.T @ R12))) / scale[:, None], x_mean, y_mean
@@ -126,6 +136,7 @@ def sharded_normal_equation(
     Cholesky (auto: TSQR when ill-conditioned); `tsqr`/`qr`: TSQR with substitution; `svd`/`lstsq`:
     TSQR with the minimum-norm solve of R."""
     notes: list[str] = []
+    facts = FitFacts()
     coef = None
     if solver in ("auto", "cholesky"):
         if fit_intercept:
@@ -136,6 +147,6 @@ def sharded_normal_equation(
         coef = gram_solve(G, b, solver == "cholesky", notes)
     if coef is None:
         how = "triangular" if solver in ("tsqr", "qr", "cholesky") else "svd"
-        coef, x_mean, y_mean = tsqr_coefficients(X, y, fit_intercept, how, comm, notes)
+        coef, x_mean, y_mean = tsqr_coefficients(X, y, fit_intercept, how, comm, (notes, facts))
     bias = y_mean - x_mean @ coef if fit_intercept else y.new_zeros(y.shape[1])
-    return LinearFit(coef.T.contiguous(), bias.contiguous(), notes=notes)
+    return LinearFit(coef.T.contiguous(), bias.contiguous(), notes=notes, facts=facts)

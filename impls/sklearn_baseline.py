@@ -9,7 +9,10 @@ from impls.base import Implementation
 from impls.cost import Cost, closed_form
 from impls.declarations import SKLEARN
 from impls.fit import LinearFit
+from impls.objective import EXACT_LEAST_SQUARES, ITERATIVE_LEAST_SQUARES, PENALISED, Objective, ridge
 from impls.options import SklearnOptions
+
+EXACT_RIDGE_SOLVERS = ("auto", "svd", "cholesky")  # Ridge's direct solvers on dense input; the rest iterate
 
 
 class SklearnBaseline(Implementation, declaration=SKLEARN):
@@ -18,6 +21,25 @@ class SklearnBaseline(Implementation, declaration=SKLEARN):
     supports_sample_weight = True
     grid = {"estimator": ("LinearRegression",)}
     peaks_library = "numpy"  # LAPACK gelsd through SciPy: NumPy/SciPy's BLAS, not torch's
+
+    def objective(self) -> Objective:
+        """LinearRegression: least squares, exactly. Ridge: ‖y − Xw − b‖² + alpha‖w‖² (alpha 1 by
+        default). SGDRegressor: (1/n)Σ ½r² + alpha·½‖w‖² with penalty l2 (alpha 1e-4 by default),
+        the ridge objective with n·alpha, approached iteratively (`Objective.alpha_per_row`)."""
+        o: SklearnOptions = self.options
+        args = o.estimator_args
+        if o.estimator == "Ridge":
+            return ridge(float(args.get("alpha", 1.0)), exact=args.get("solver", "auto") in EXACT_RIDGE_SOLVERS)
+        if o.estimator == "SGDRegressor":
+            penalty = args.get("penalty", "l2")
+            if penalty is None or float(args.get("alpha", 1e-4)) == 0:
+                return ITERATIVE_LEAST_SQUARES
+            if penalty == "l2":
+                return ridge(0.0, exact=False).with_alpha_per_row(float(args.get("alpha", 1e-4)))
+            return Objective(PENALISED, exact=False)  # l1 / elasticnet: no closed-form optimum here
+        if o.estimator == "LinearRegression":
+            return EXACT_LEAST_SQUARES
+        return super().objective()
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
         """LinearRegression is LAPACK gelsd (SVD) on centred data; the others have no fixed model."""

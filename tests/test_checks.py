@@ -8,6 +8,7 @@ from bench.judge.checks import judge, optimum_tolerance, truth_tolerance
 from bench.judge.reference import reference_solution
 from bench.problems.builtin import synthetic
 from impls import LinearFit
+from impls.objective import EXACT_LEAST_SQUARES
 
 
 def _fit_at(ref, weight_shift=0.0, bias_shift=0.0, losses=()):
@@ -98,13 +99,13 @@ def test_a_float64_closed_form_that_lost_digits_is_not_recovered_though_inside_t
     p = synthetic(n=500, d=3, noise=0.1)
     ref = reference_solution(p.X, p.y)
     sloppy = _fit_at(ref, weight_shift=1e-7 * ref.weight, bias_shift=1e-7 * ref.bias)
-    verdict = judge(sloppy, p, ref, torch.float64, True, closed_form=True)
+    verdict = judge(sloppy, p, ref, torch.float64, True, EXACT_LEAST_SQUARES)
     assert verdict.status == "not-recovered" and "digits agree with the least-squares optimum" in verdict.reason
     assert verdict.digits_scaled == pytest.approx(7.0, abs=0.1) and verdict.digits_floor > 13
     assert verdict.opt_distance_se < 0.01  # the statistics alone said ok
     assert judge(sloppy, p, ref, torch.float64, True).status == "ok"  # an iterative fit is not held to it
-    assert judge(sloppy, p, ref, torch.float32, True, closed_form=True).status == "ok"  # nor float32
-    assert judge(_fit_at(ref), p, ref, torch.float64, True, closed_form=True).status == "ok"
+    assert judge(sloppy, p, ref, torch.float32, True, EXACT_LEAST_SQUARES).status == "ok"  # nor float32
+    assert judge(_fit_at(ref), p, ref, torch.float64, True, EXACT_LEAST_SQUARES).status == "ok"
 
 
 @pytest.mark.parametrize("name", ["strd-norris", "strd-longley", "strd-noint1"])

@@ -42,13 +42,17 @@ def collinear():
 
 
 @pytest.mark.parametrize("scaling", ["center", "none"])
-def test_cholesky_on_a_singular_gram_without_intercept_says_so(scaling):
-    """Before: rounding left AᵀA 'positive definite', and Cholesky returned noise with no note. It
-    still answers (it is the solver asked for), with the note, and the judge rules (test below)."""
+def test_cholesky_on_a_nearly_singular_gram_without_intercept_says_so(scaling):
+    """Before: Cholesky returned noise with no note. A third column that is the sum of the first two
+    plus 1e-6 of noise makes κ(AᵀA) ≈ 1e13: Cholesky succeeds on any IEEE-754 machine (κ·eps ≪ 1)
+    and its diagonal bounds the condition far above the note's 1/√eps. (An exactly singular AᵀA
+    that rounding leaves "positive definite" is a rounding accident: on one CPU it was, on another not.)
+    It still answers (it is the solver asked for), with the note; the judge rules on the digits."""
     X, y = collinear()
+    X[:, 2] += 1e-6 * torch.randn(100, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     fit = impls.create("normal-equation", solver="cholesky", fit_intercept=False, scaling=scaling).fit(X, y)
     assert "cholesky: AᵀA is nearly singular (condition ≥" in fit.notes[0]
-    assert fit.notes[0].endswith("expect at most 1 correct digits") or fit.notes[0].endswith("0 correct digits")
+    assert not fit.facts.fell_back
 
 
 def test_the_minimum_norm_answer_is_minimum_norm_in_x_s_own_units():

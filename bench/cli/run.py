@@ -16,7 +16,7 @@ from bench import problems
 from bench.distributed import collectives
 from bench.distributed.collectives import RankFailure
 from bench.distributed.launch import launch
-from bench.distributed.runner import run_in_step
+from bench.distributed.runner import data_parallel_skip_reason, run_in_step
 from bench.distributed.world import World, join, launched_rank, leave
 from bench.errors import InputError
 from bench.harness import roofline
@@ -83,22 +83,29 @@ def check_resume_arguments(folder: RunFolder, args: argparse.Namespace) -> None:
         )
 
 
-def _refuse_nothing_to_run(problem, specs, devices, dtypes, overrides, fit_intercept, device_choice: str) -> None:
+def _refuse_nothing_to_run(problem, args: argparse.Namespace, specs, dtypes, overrides, world_size: int) -> None:
     """A device asked for by name that is not here, or a plan in which every case would be
-    skipped, is bad usage (exit 2): a green run that measured nothing is worse than an error."""
+    skipped, is bad usage (exit 2): a green run that measured nothing is worse than an error.
+    With several ranks the data-parallel reasons count too, decided before any rank starts."""
     cuda_missing = cuda_unavailable_reason()
-    if device_choice == "cuda" and cuda_missing is not None:
+    if args.device == "cuda" and cuda_missing is not None:
         raise InputError(f"--device cuda: {cuda_missing}")
+    fit_intercept = problem.fit_intercept and not args.no_intercept
     reasons = []
-    for case in plan(specs, devices, dtypes):
+    for case in plan(specs, _devices(args.device), dtypes):
         impl = configure(problem, case.spec, overrides, fit_intercept)
         reason = impl.unsupported_reason(case.device, case.dtype)
+        if reason is None and problem.sample_weight is not None and not impl.supports_sample_weight:
+            reason = f"{case.spec.name} does not support sample_weight, and {problem.name} is weighted"
         if reason is None and case.device == "cuda":
             reason = cuda_missing
+        if reason is None and world_size > 1:
+            reason = data_parallel_skip_reason(impl, problem, case.device, world_size)
         if reason is None:
             return
         reasons.append(reason)
-    raise InputError("nothing to run: every case would be skipped (" + "; ".join(dict.fromkeys(reasons)) + ")")
+    where = f" on {world_size} ranks" if world_size > 1 else ""
+    raise InputError(f"nothing to run{where}: every case would be skipped (" + "; ".join(dict.fromkeys(reasons)) + ")")
 
 
 def _devices(choice: str) -> list[str]:
@@ -107,6 +114,7 @@ def _devices(choice: str) -> list[str]:
 
 def command_run(args: argparse.Namespace) -> int:
     if args.nproc is not None and args.nproc != 1 and launched_rank() is None:
+        _refuse_before_launch(args)
         return launch(args.nproc, args.argv)  # the ranks run this same command line under torchrun
     world = join(args.dist_timeout)  # None in one process: today's run, unchanged
     try:
@@ -119,20 +127,25 @@ def command_run(args: argparse.Namespace) -> int:
             leave()
 
 
-def _command_run(args: argparse.Namespace, world: World | None) -> int:
+def _refuse_before_launch(args: argparse.Namespace) -> None:
+    """Bad usage and a plan of nothing to run on N ranks are said once, before N processes start."""
+    if args.nproc < 1:
+        raise InputError(f"--nproc must be >= 1, got {args.nproc}")
     problem = _problem(args)
+    specs, dtypes, overrides = _plan_arguments(args)
+    _refuse_nothing_to_run(problem, args, specs, dtypes, overrides, args.nproc)
+
+
+def _plan_arguments(args: argparse.Namespace) -> tuple[list[ImplSpec], list[torch.dtype], dict]:
     specs = [ImplSpec.parse(text) for text in args.impl] or default_specs()
     dtypes = [parse_dtype(name) for name in (args.dtype or ["float32", "float64"])]
-    overrides = {
-        k: v
-        for k, v in (
-            ("epochs", args.epochs),
-            ("lr", args.lr),
-            ("batch_size", args.batch_size),
-            ("optimizer", args.optimizer),
-        )
-        if v is not None
-    }
+    training = {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size, "optimizer": args.optimizer}
+    return specs, dtypes, {k: v for k, v in training.items() if v is not None}
+
+
+def _command_run(args: argparse.Namespace, world: World | None) -> int:
+    problem = _problem(args)
+    specs, dtypes, overrides = _plan_arguments(args)
     for spec in specs:  # validate overrides once, before anything runs
         configure(problem, spec, overrides, problem.fit_intercept)
     try:
@@ -150,7 +163,7 @@ def _command_run(args: argparse.Namespace, world: World | None) -> int:
         out = collectives.from_root(out)  # one folder, named by rank 0's clock
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads must be >= 1, got {args.threads}")
-    _refuse_nothing_to_run(problem, specs, _devices(args.device), dtypes, overrides, fit_intercept, args.device)
+    _refuse_nothing_to_run(problem, args, specs, dtypes, overrides, 1 if world is None else world.world_size)
     if world is not None and not world.is_root:
         refusal = collectives.from_root(None)  # rank 0 checks the folder; every rank stops alike
         if refusal is not None:

@@ -14,6 +14,7 @@ from bench.harness.configuration import configure
 from bench.harness.roofline import Peaks, peaks_key, roofline_figures
 from bench.harness.threads import limited_threads, threads_for
 from bench.harness.timing import Timing, TimingConfig, measure
+from bench.judge.advice import Training, advice
 from bench.judge.checks import judge
 from bench.judge.reference import Reference, reference_solution
 from bench.problems.problem import Problem
@@ -105,10 +106,14 @@ def conclude(
     timing: Timing | None,
     peaks: Peaks | None = None,
 ) -> Outcome:
-    """Judge the fit and complete the row (times only when this harness measured them)."""
-    closed_form = not prepared.impl.iterative
-    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"], closed_form)
-    row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, [verdict.reason, *fit.notes]))}
+    """Judge the fit against its own objective and complete the row (times only when this harness
+    measured them); a not-recovered iterative fit also says what would help."""
+    objective = prepared.impl.objective()
+    verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"], objective)
+    said = [verdict.reason, _advice(verdict, fit, problem, reference, prepared), *fit.notes]
+    if not objective.declared:
+        said.append(f"judged as iterative least squares: {prepared.case.spec.name} declares no objective()")
+    row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, said))}
     if timing is not None:
         row.update(
             time_median_s=timing.median,
@@ -122,6 +127,15 @@ def conclude(
             row.update(roofline_figures(impl, dtype, problem.n, problem.d, problem.k, timing.median, peaks, fit))
     saved = replace(fit.to("cpu"), feature_names=problem.feature_names, target_names=problem.target_names)
     return Outcome(prepared.case, row, saved, list(fit.losses))
+
+
+def _advice(verdict, fit: LinearFit, problem: Problem, reference: Reference, prepared: PreparedCase) -> str | None:
+    row = prepared.row
+    if "epochs" not in row or not fit.losses:
+        return None
+    training = Training(row["epochs"], row["lr"], row["batch_size"], int(row.get("world_size", 1)))
+    optimum_mse = reference.mse if problem.sample_weight is None and not verdict.objective.startswith("ridge") else None
+    return advice(verdict, list(fit.losses), optimum_mse, training)
 
 
 def case_threads(prepared: PreparedCase, problem: Problem, case: Case, requested: int | None) -> int | None:

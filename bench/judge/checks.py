@@ -9,16 +9,17 @@ than once in 1/ALPHA problems.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from scipy import stats
 
 from bench.judge.digits import MAX_DIGITS, digit_figures
-from bench.judge.reference import Reference
+from bench.judge.reference import Reference, own_optimum
 from bench.problems.problem import Problem
 from impls import LinearFit
+from impls.objective import ITERATIVE_LEAST_SQUARES, Objective
 
 ALPHA = 1e-3
 DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blown up
@@ -27,6 +28,10 @@ DIVERGENCE_FACTOR = 100.0  # a loss this many times that of predicting 0 has blo
 # Such a fit is held to the dtype's precision, as a noise-free one is.
 MIN_DOF = 5
 MIN_CERTIFIED_DIGITS = 1.0  # below one correct digit a fit is garbage, whatever the statistics say
+# σ̂ below this fraction of the data's own scale (√ of the loss of predicting 0) is rounding, not noise:
+# a noise-free problem, judged by the dtype's precision instead of by standard errors.
+NOISE_FREE = 1e-12
+TINY = 1e-300  # keeps that scale positive for all-zero targets
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Verdict:
     reference_digits: float = float("nan")  # the optimum's own estimated accuracy
     lre_min: float = float("nan")  # min LRE against certified values, where the problem has them
     lre_params: str = ""  # per parameter: weights in column order, then bias
+    objective: str = ""  # what the fit was judged against (impls/objective.py)
+    objective_bias_se: float = float("nan")  # a penalised optimum's distance from least squares: bias by design
 
     def figures(self) -> dict[str, float | str]:
         return dict(self.__dict__)
@@ -111,43 +118,70 @@ def judge(
     ref: Reference,
     dtype: torch.dtype,
     fit_intercept: bool,
-    closed_form: bool = False,
+    objective: Objective = ITERATIVE_LEAST_SQUARES,
 ) -> Verdict:
-    """The verdict on one fit, in named steps: blown up? then identifiable, near the optimum, near
-    the truth, and for a float64 closed form enough digits; every failing step adds its sentence."""
+    """The verdict on one fit against the optimum of its own objective, in named steps: blown up?
+    then identifiable, near that optimum, near the truth (least squares only), and for a float64
+    exact least-squares solver enough digits; every failing step adds its sentence. A penalised
+    optimum's distance from the least-squares one is shown (`objective_bias_se`), never failed."""
     X, y = problem.X.numpy(), problem.y.numpy()
     sample_weight = None if problem.sample_weight is None else problem.sample_weight.numpy()
+    own = own_optimum(ref, problem.X, problem.y, problem.sample_weight, objective)
+    if own is None:  # a penalty with no optimum known here: judged as iterative least squares
+        objective, own = ITERATIVE_LEAST_SQUARES, ref
+    label = objective.label(problem.n)
     weight, bias = _params(fit)
     losses = np.asarray(fit.losses, dtype=float)
     root = np.ones((X.shape[0], 1)) if sample_weight is None else np.sqrt(sample_weight)[:, None]
     zero_loss = _zero_loss(y, root)
     if not (np.isfinite(weight).all() and np.isfinite(bias).all()) or not np.isfinite(losses).all():
-        return _non_finite_verdict(losses)
+        return replace(_non_finite_verdict(losses), objective=label)
 
-    final_loss, excess, shift = loss_and_excess(weight, bias, X, y, ref, sample_weight)
-    param_distance = _relative_distance(weight, bias, ref)
-    digits = digit_figures(weight, bias, ref, problem, fit_intercept)
-    digits["reference_digits"] = ref.digits
-    if closed_form and dtype == torch.float64 and ref.rank == problem.d:
+    final_loss, excess, _ = loss_and_excess(weight, bias, X, y, ref, sample_weight)
+    shift = _shift(weight, bias, X, own, root)
+    param_distance = _relative_distance(weight, bias, own)
+    digits = digit_figures(weight, bias, own, problem, fit_intercept)
+    digits["reference_digits"] = own.digits
+    if objective.exact and not objective.penalised and dtype == torch.float64 and ref.rank == problem.d:
         digits["digits_scaled"] = scaled_digits(weight, bias, ref)
         digits["digits_floor"] = digit_floor(ref)
     nan = float("nan")
+    statistical = ref.dof >= MIN_DOF and bool(np.all(ref.sigma > NOISE_FREE * math.sqrt(max(zero_loss, TINY))))
+    context = {"objective": label, "objective_bias_se": _bias_by_design(own, ref, X, root, statistical)}
     blown_up = _blow_up_reason(final_loss, zero_loss, losses)
     if blown_up is not None:
-        return Verdict("diverged", blown_up, final_loss, excess, param_distance, nan, nan, nan, nan, **digits)
+        figures = (final_loss, excess, param_distance, nan, nan, nan, nan)
+        return Verdict("diverged", blown_up, *figures, **digits, **context)
 
-    failures = _identifiability_failures(fit, problem, ref, dtype, digits)
-    statistical = ref.dof >= MIN_DOF and bool(np.all(ref.sigma > 1e-12 * math.sqrt(max(zero_loss, 1e-300))))
-    opt_distance, opt_tol, failed = _optimum_check(shift, ref, param_distance, dtype, statistical)
+    failures = _identifiability_failures(fit, problem, ref, dtype, digits, objective)
+    where = "the least-squares optimum" if not objective.penalised else f"the {label.split(' (')[0]} optimum"
+    opt_distance, opt_tol, failed = _optimum_check(shift, ref, param_distance, dtype, statistical, where)
     failures += failed
-    truth_error, truth_tol, failed = _truth_check(weight, bias, problem, ref, fit_intercept, statistical)
-    failures += failed
+    truth_error = truth_tol = nan
+    if not objective.penalised:  # a penalised optimum is biased by design: the truth is not its target
+        truth_error, truth_tol, failed = _truth_check(weight, bias, problem, ref, fit_intercept, statistical)
+        failures += failed
 
     status = "not-recovered" if failures else "ok"
     reason = "; ".join(failures) + (f"; excess loss {excess:.3g}" if failures else "")
-    return Verdict(
-        status, reason, final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol, **digits
-    )
+    figures = (final_loss, excess, param_distance, opt_distance, opt_tol, truth_error, truth_tol)
+    return Verdict(status, reason, *figures, **digits, **context)
+
+
+def _shift(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, ref: Reference, root: np.ndarray) -> np.ndarray:
+    """√w·A(θ − θ_ref), (n, k): the fit's distance from a reference in the data's own metric."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return root * (X @ (weight - ref.weight).T + (bias - ref.bias))
+
+
+def _bias_by_design(own: Reference, ref: Reference, X: np.ndarray, root: np.ndarray, statistical: bool) -> float:
+    """How far a penalised optimum lies from the least-squares one, in standard errors (relative
+    distance without a statistical yardstick); NaN for least squares itself."""
+    if own is ref:
+        return float("nan")
+    if not statistical:
+        return _relative_distance(own.weight, own.bias, ref)
+    return float(np.max(np.linalg.norm(_shift(own.weight, own.bias, X, ref, root), axis=0) / ref.sigma))
 
 
 def _non_finite_verdict(losses: np.ndarray) -> Verdict:
@@ -175,16 +209,19 @@ def _blow_up_reason(final_loss: float, zero_loss: float, losses: np.ndarray) -> 
 
 
 def _identifiability_failures(
-    fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, digits: dict
+    fit: LinearFit, problem: Problem, ref: Reference, dtype: torch.dtype, digits: dict, objective: Objective
 ) -> list[str]:
-    """Rank deficiency (of X, or only in the fit's precision) and too few certified digits."""
+    """Rank deficiency (of X, or only in the rank the fit's solver found: a fact, `fit.facts`, never
+    a note) and too few certified digits. A penalised optimum is unique whatever X's rank."""
     failures = []
-    if ref.rank < problem.d:
+    if objective.penalised:
+        pass
+    elif ref.rank < problem.d:
         failures.append(
             f"X is rank-deficient (rank {ref.rank} of {problem.d} columns: constant, duplicated or collinear "
             "columns), so its parameters are not identifiable"
         )
-    elif any("rank-deficient" in note for note in fit.notes):
+    elif fit.facts.rank_deficient:
         failures.append(
             f"numerically rank-deficient in {str(dtype).removeprefix('torch.')} although X has full rank in float64 "
             f"({digits['digits_ref']:.1f} digits agree with the float64 optimum)"
@@ -228,7 +265,7 @@ def digit_floor(ref: Reference) -> float:
 
 
 def _optimum_check(
-    shift: np.ndarray, ref: Reference, param_distance: float, dtype: torch.dtype, statistical: bool
+    shift: np.ndarray, ref: Reference, param_distance: float, dtype: torch.dtype, statistical: bool, where: str
 ) -> tuple[float, float, list[str]]:
     """Inside the optimum's confidence ellipsoid; without noise or residual degrees of freedom
     there is no statistical yardstick, so the dtype's precision is the tolerance."""
@@ -240,12 +277,12 @@ def _optimum_check(
             return (
                 opt_distance,
                 opt_tol,
-                [f"{opt_distance:.3g} standard errors from the least-squares optimum (tolerance {opt_tol:.2f})"],
+                [f"{opt_distance:.3g} standard errors from {where} (tolerance {opt_tol:.2f})"],
             )
         return opt_distance, opt_tol, []
     precision = math.sqrt(torch.finfo(dtype).eps)
     if param_distance > precision:
-        return nan, nan, [f"relative distance {param_distance:.3g} from the exact solution (tolerance {precision:.2g})"]
+        return nan, nan, [f"relative distance {param_distance:.3g} from {where} (tolerance {precision:.2g})"]
     return nan, nan, []
 
 

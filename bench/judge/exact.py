@@ -47,10 +47,15 @@ def _dot(a: list[int], b: list[int]) -> int:
 
 
 def exact_optimum(
-    X: np.ndarray, y: np.ndarray, fit_intercept: bool, sample_weight: np.ndarray | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    fit_intercept: bool,
+    sample_weight: np.ndarray | None = None,
+    ridge_alpha: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(weight (k, d), bias (k,)), each the float64 nearest the exact optimum of min Σ wᵢ‖yᵢ − Wxᵢ − b‖²;
-    None when the normal equations are exactly singular (the optimum is not unique)."""
+    """(weight (k, d), bias (k,)), each the float64 nearest the exact optimum of
+    min Σ wᵢ‖yᵢ − Wxᵢ − b‖² + ridge_alpha·‖W‖² (the bias unpenalised); None when the normal
+    equations are exactly singular (the optimum is not unique)."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n, d = X.shape
     if not (np.isfinite(X).all() and np.isfinite(y).all()):
@@ -59,13 +64,15 @@ def exact_optimum(
     a_cols, a_shifts = _integer_columns(A)
     y_cols, y_shifts = _integer_columns(y)
     if sample_weight is not None:
-        (w,), _ = _integer_columns(np.asarray(sample_weight, dtype=np.float64)[:, None])  # w's power of 2 cancels
+        (w,), (w_shift,) = _integer_columns(np.asarray(sample_weight, dtype=np.float64)[:, None])
         weighted = [[wi * aij for wi, aij in zip(w, col, strict=True)] for col in a_cols]
     else:
-        weighted = a_cols
+        w_shift, weighted = 0, a_cols
     p, k = len(a_cols), len(y_cols)
     # Σ w a_i a_j = 2^(w_shift + s_i + s_j) · G_ij: solve in units where every entry is an integer.
     gram = [[Fraction(_dot(weighted[i], a_cols[j])) for j in range(p)] for i in range(p)]
+    for i in range(d if ridge_alpha else 0):  # + α on the weights' diagonal, in the same units
+        gram[i][i] += Fraction(ridge_alpha) * Fraction(2) ** (-2 * a_shifts[i] - w_shift)
     rhs = [[Fraction(_dot(weighted[i], y_cols[t])) for t in range(k)] for i in range(p)]
     solution = _solve(gram, rhs)
     if solution is None:

@@ -15,12 +15,13 @@ checks it against exact solutions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
 from bench.judge.exact import exact_optimum, within_budget
+from impls.objective import RIDGE, Objective
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Reference:
     x_mean: np.ndarray | None = None  # (d,) the (weighted) column means, zeros without intercept
     y_mean: np.ndarray | None = None  # (k,)
     method: str = "refined"  # exact (rational arithmetic) | refined (SVD + refinement) | minimum-norm (rank-deficient)
+    # Penalised objectives' optima of the same data, computed once per objective (`own_optimum`).
+    penalised: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def reference_solution(
@@ -115,6 +118,47 @@ def reference_solution(
         digits=digits, cond=cond, sensitivity=sensitivity, column_scale=scale, x_mean=x_mean, y_mean=y_mean,
         method=method,
     )  # fmt: skip
+
+
+def own_optimum(
+    ref: Reference,
+    X: torch.Tensor | np.ndarray,
+    y: torch.Tensor | np.ndarray,
+    sample_weight: torch.Tensor | np.ndarray | None,
+    objective: Objective,
+) -> Reference | None:
+    """The reference of the objective a fit estimates: `ref` itself for least squares; for a penalised
+    one its own optimum (weight, bias, digits), with the least-squares yardstick (σ̂, standard errors)
+    kept. None for a penalty with no optimum known here (the caller judges as least squares)."""
+    if not objective.penalised:
+        return ref
+    if objective not in ref.penalised:
+        ref.penalised[objective] = _penalised(ref, X, y, sample_weight, objective)
+    return ref.penalised[objective]
+
+
+def _penalised(ref: Reference, X, y, sample_weight, objective: Objective) -> Reference | None:
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    n, d = X.shape
+    if objective.optimum is not None:  # the plug-in's own reference solution
+        weight, bias = (np.asarray(v, dtype=np.float64) for v in objective.optimum(X, y, ref.fit_intercept, w))
+        return replace(ref, weight=weight.reshape(ref.weight.shape), bias=bias.reshape(ref.bias.shape),
+                       digits=float("nan"), method="plug-in")  # fmt: skip
+    if objective.kind != RIDGE:
+        return None
+    alpha = objective.penalty(n)
+    found = exact_optimum(X, y, ref.fit_intercept, w, alpha) if within_budget(n, d, ref.fit_intercept) else None
+    if found is not None:
+        return replace(ref, weight=found[0], bias=found[1], digits=FLOAT64_DIGITS, method="exact")
+    weights = np.ones(n) if w is None else w  # the ridge optimum by the SVD of the centred √w-scaled X
+    total = float(weights.sum())
+    x_mean = weights @ X / total if ref.fit_intercept else np.zeros(d)
+    y_mean = weights @ y / total if ref.fit_intercept else np.zeros(y.shape[1])
+    root = np.sqrt(weights)[:, None]
+    U, s, Vt = np.linalg.svd(root * (X - x_mean), full_matrices=False)
+    coef = Vt.T @ ((s / (s**2 + alpha))[:, None] * (U.T @ (root * (y - y_mean))))  # (d, k)
+    return replace(ref, weight=coef.T.copy(), bias=y_mean - x_mean @ coef, digits=float("nan"), method="svd")
 
 
 def _svd_coefficients(U, s_inv, Vt, yc, scale) -> np.ndarray:

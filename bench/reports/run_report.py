@@ -40,9 +40,19 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "digits vs f64 optimum": ran["digits_ref"].map(digits_text),
             "× roofline": ran["time_vs_bound"].map(roofline_text),
             **({"LRE vs certified": ran["lre_min"].map(digits_text)} if ran["lre_min"].notna().any() else {}),
+            **(_objective_columns(ran) if pd.to_numeric(ran["objective_bias_se"]).notna().any() else {}),
             **(_parallel_columns(ran) if "world_size" in ran and ran["world_size"].notna().any() else {}),
         }
     )
+
+
+def _objective_columns(ran: pd.DataFrame) -> dict[str, pd.Series]:
+    """Where some fit estimates a penalised objective: what each was judged against, and how far that
+    optimum lies from least squares (information, never a failure)."""
+    return {
+        "judged against": ran["objective"].fillna(""),
+        "bias by design (SE)": pd.to_numeric(ran["objective_bias_se"]).map(figure_text),
+    }
 
 
 def roofline_text(ratio: Any) -> str:

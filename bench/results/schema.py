@@ -14,6 +14,7 @@ RESULT_COLUMNS = [
     "final_loss", "excess_loss", "param_distance",
     "opt_distance_se", "opt_tol_se", "truth_error_se", "truth_tol_se",
     "digits_ref", "digits_scaled", "digits_floor", "reference_digits", "lre_min", "lre_params",
+    "objective", "objective_bias_se",
     "bound_s", "time_vs_bound", "achieved_gbs", "achieved_gflops", "work_bytes", "work_flops",
     "optimizer", "lr", "batch_size", "epochs", "seed",
     "time_samples_s",
