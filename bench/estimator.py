@@ -105,6 +105,7 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
         self.intercept_ = bias if y.ndim == 2 else float(bias[0])
         self.losses_ = list(fit.losses)
         self.notes_ = list(fit.notes)
+        self.objective_ = implementation.objective()  # what it estimates: how the harness would judge it
         return self
 
     def predict(self, X: Any) -> np.ndarray:

@@ -57,7 +57,9 @@ def test_the_report_shows_lre_for_sklearn_the_default_and_cholesky(tmp_path):
     textbook = results.loc["normal-equation:solver=cholesky,scaling=none"]
     assert textbook["lre_min"] < 9 and textbook["status"] == "not-recovered"
     assert "digits agree with the least-squares optimum where a stable float64 solver keeps" in textbook["reason"]
-    assert "AᵀA is nearly singular" in textbook["reason"]
+    # κ(AᵀA) ≈ 2e19 ≫ 1/eps: whether Cholesky "succeeds" on it is a rounding accident; either way the
+    # reason names what happened to the normal equations
+    assert "AᵀA is nearly singular" in textbook["reason"] or "AᵀA is not positive definite" in textbook["reason"]
     assert list(results["status"][:2]) == ["ok", "ok"]
     assert len(results.loc["sklearn", "lre_params"].split()) == 7  # six weights and the bias
     report = (tmp_path / "report.md").read_text()
@@ -124,7 +126,10 @@ def test_accumulating_in_float64_solves_the_float32_data_to_float32_precision(na
         fit = impls.create("normal-equation", accumulate=accumulate).fit(X32, y32)
         return float(lre(torch.cat([fit.weight, fit.bias[:, None]], dim=1).double().numpy(), optimum).min())
 
-    assert digits("float64") >= 7.0 and digits("input") < 5.5
+    # float64 accumulation: the float32 rounding of a float64-accurate answer, LRE ≥ −log10(2⁻²⁴) = 7.2
+    # on any IEEE-754 machine; float32 accumulation stays a digit short (measured 1.7–2.6 digits short
+    # across kernels, MKL_CBWR=COMPATIBLE and one thread: the audit in the issue 25 note)
+    assert digits("float64") >= 7.0 and digits("input") < digits("float64") - 1
 
 
 def test_conditioned_problems_have_the_condition_number_asked():
@@ -136,7 +141,8 @@ def test_conditioned_problems_have_the_condition_number_asked():
 def test_conditioning_sweep_loses_digits_and_cholesky_loses_twice_as_fast():
     specs = [ImplSpec("normal-equation"), ImplSpec("normal-equation", (("solver", "cholesky"), ("scaling", "none")))]
     frame = sweep(specs, [torch.float64], [1.0, 1e6], n=200, d=5).set_index(["impl", "cond"])["digits"]
-    assert frame[("normal-equation", 1.0)] > 13 and 8 < frame[("normal-equation", 1e6)] < 12.5
+    # a stable solver keeps about −log10(eps·κ) = 9.7 digits at κ = 1e6 (no upper bound: it may do better)
+    assert frame[("normal-equation", 1.0)] > 13 and frame[("normal-equation", 1e6)] > 8
     assert frame[("normal-equation:solver=cholesky,scaling=none", 1e6)] < 6
 
 

@@ -26,10 +26,10 @@ def cell(problem, ref, optimizer, lr, batch, epochs, **config):
 
 def test_lbfgs_and_the_closed_form_agree_on_the_optimum(d2l):
     p, ref = d2l
-    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 5).row
+    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 15).row  # 5 epochs left 5.8e-9 against 1e-8: too close
     assert row["reached"] and row["final_excess_loss"] < 1e-8 and row["param_distance"] < 1e-6
     closed = impls.create("normal-equation").fit(p.X, p.y)
-    lbfgs = impls.create("nn-linear", optimizer="lbfgs", lr=1.0, batch_size=p.n, epochs=5,
+    lbfgs = impls.create("nn-linear", optimizer="lbfgs", lr=1.0, batch_size=p.n, epochs=15,
                          optimizer_args={"line_search_fn": "strong_wolfe"}).fit(p.X, p.y)  # fmt: skip
     assert torch.allclose(lbfgs.weight, closed.weight, atol=1e-6) and torch.allclose(lbfgs.bias, closed.bias, atol=1e-6)
 
@@ -57,7 +57,7 @@ def test_a_too_large_lr_is_diverged_and_never_chosen(d2l):
 def test_standardisation_maps_parameters_back():
     p = problems.crop_yields()
     ref = reference_solution(p.X, p.y)
-    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 5, standardize=True).row
+    row = cell(p, ref, "lbfgs-wolfe", 1.0, p.n, 15, standardize=True).row
     assert row["reached"] and row["param_distance"] < 1e-5
     mean, std = standardizer(p.X)
     w = torch.randn(2, 3, dtype=torch.float64)

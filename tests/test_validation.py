@@ -98,3 +98,22 @@ def test_out_of_memory_is_an_error_for_that_case_and_memory_is_released(monkeypa
     p = problems.d2l()
     row = run_case(p, Case(ImplSpec("hungry"), "cpu", torch.float32), reference_solution(p.X, p.y), FAST_TIMING, {}).row
     assert row["status"] == "error" and row["reason"] == "out of memory" and emptied
+
+
+def test_the_finiteness_check_sums_first_and_still_finds_every_bad_value_and_passes_huge_finite_ones():
+    """One reduction for clean data (no full-size boolean temporary); a sum that overflows from huge
+    finite values falls back to the element-wise look and passes; NaN, ±inf and inf − inf fail."""
+    from impls.validation import all_finite
+
+    big = torch.full((4, 3), torch.finfo(torch.float64).max, dtype=torch.float64)  # finite; the sum overflows
+    assert not torch.isfinite(big.sum()) and all_finite(big)
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        t = torch.zeros(5, 2)
+        t[3, 1] = bad
+        assert not all_finite(t)
+    both = torch.tensor([[float("inf")], [-float("inf")]])  # sums to NaN
+    assert not all_finite(both)
+    X = torch.zeros(5, 2, dtype=torch.float64)
+    X[2, 1] = float("nan")
+    with pytest.raises(InvalidInput, match=r"X contains nan at row 2, column 1"):
+        validate(X, torch.zeros(5, 1, dtype=torch.float64), "fit")

@@ -82,4 +82,6 @@ def test_the_tuned_learning_rates_are_still_the_grid_s_best(optimizer: str) -> N
     if optimizer in NEVER_REACHES:
         assert best is None, f"{optimizer} now reaches the target: {epochs}"
         return
-    assert best == pytest.approx(TUNED_LR[optimizer], rel=0.01), f"{optimizer}: epochs to target by lr {epochs}"
+    # within one epoch of the fewest: an exact argmax flips on a near-tie, which rounding can decide
+    tuned = epochs[min(epochs, key=lambda lr: abs(math.log(lr / TUNED_LR[optimizer])))]
+    assert best is not None and tuned <= epochs[best] + 1, f"{optimizer}: epochs to target by lr {epochs}"
