@@ -10,39 +10,37 @@ from bench.harness.machine import PROJECT_ROOT
 from bench.regression import ab_worker
 from bench.regression.ab import ABPlan, exported, run_ab
 from bench.regression.compare import CompareConfig, compare
+from bench.regression.replicates import SequentialDesign
 
 TINY = [{"dataset": "crop-yields-5", "impl": "normal-equation", "device": "cpu", "dtype": "float64"}]
 
 
-def test_interleaved_rounds_with_an_injected_slowdown_are_a_regression():
-    # two worker pairs, not the default five: each pair starts torch twice, and a 3x stretch needs no averaging
-    plan = ABPlan(TINY, rounds=20, min_sample_time=0.002, slowdown={"normal-equation": 3.0}, processes=2)
+def test_worker_pairs_are_added_until_an_injected_slowdown_is_decided_and_the_case_then_stops():
+    # a 3x stretch: decided at the first look (3 pairs), long before the maximum of 8
+    design = SequentialDesign(factor=1.05, min_pairs=3, max_pairs=8)
+    plan = ABPlan(TINY, design, rounds_per_pair=4, min_sample_time=0.002, slowdown={"normal-equation": 3.0})
     base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
-    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 20
-    row = compare(base, new, CompareConfig(paired=True)).iloc[0]
-    # The hook stretches only the new side, 3x: every pair is slower, whatever the machine is doing
-    # between pairs. The stretch itself is tested exactly below.
-    assert row["verdict"] == "slower" and row["regression"], row.to_dict()
+    assert new.frame.loc[0, "time_blocks"] == "4 4 4" and new.frame.loc[0, "pairs_to_verdict"] == 3
+    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 12
+    row = compare(base, new, CompareConfig(paired=True, design=design)).iloc[0]
+    assert row["verdict"] == "slower" and row["regression"] and row["replicates"] == "3 worker pair(s)", row.to_dict()
 
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
-            "--rounds", "30", "--processes", "2", "--inject-slowdown", "normal-equation=3",
+            "--rounds", "12", "--processes", "3", "--inject-slowdown", "normal-equation=3",
             "--fail-on-regression"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
     assert "slowdown injected on the new side" in err and "injected slowdown normal-equation ×3" in out
-    assert "Wilcoxon signed-rank (paired rounds)" in out and "1 regression(s)" in out
+    assert "The replicate is the worker pair" in out and "1 regression(s)" in out
 
 
-@pytest.mark.parametrize(
-    ("rounds", "processes", "blocks"),
-    [(20, 5, [4, 4, 4, 4, 4]), (21, 5, [4, 4, 4, 4, 5]), (20, 3, [8, 6, 6]), (6, 5, [2, 2, 2]), (3, 5, [3])],
-)
-def test_rounds_spread_over_worker_pairs_in_whole_abba_pairs(rounds, processes, blocks):
-    # An odd block before the last would shift every later pair by one round: the analysis would
-    # pair a base round of one process with a new round of the next.
-    assert ABPlan(TINY, rounds=rounds, processes=processes).blocks() == blocks
+@pytest.mark.parametrize(("rounds", "processes", "per_pair"), [(40, 5, 8), (21, 5, 4), (10, 5, 2), (12, 3, 4)])
+def test_a_fixed_design_shares_the_rounds_in_whole_abba_pairs_with_one_look(rounds, processes, per_pair):
+    plan = ABPlan.fixed(TINY, rounds, processes)
+    assert plan.rounds_per_pair == per_pair
+    assert plan.design.min_pairs == plan.design.max_pairs == processes and plan.design.looks == 1
 
 
 def test_the_slowdown_hook_stretches_a_call_to_its_factor(monkeypatch):
@@ -55,7 +53,7 @@ def test_the_slowdown_hook_stretches_a_call_to_its_factor(monkeypatch):
 
 
 def test_a_worker_failure_is_one_clear_error():
-    plan = ABPlan([{**TINY[0], "impl": "sklearn", "device": "cuda"}], rounds=3)  # never runs: the worker refuses
+    plan = ABPlan([{**TINY[0], "impl": "sklearn", "device": "cuda"}])  # never runs: the worker refuses
     with pytest.raises(InputError, match="A/B base side"):
         run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
 
@@ -83,7 +81,7 @@ def test_the_worker_drives_a_revision_from_before_the_sub_packages():
     revision = _last_flat_layout_commit()
     if revision is None:
         pytest.skip("no git history with the flat bench/ layout (a shallow clone?)")
-    plan = ABPlan(TINY, rounds=6, min_sample_time=0.002)
+    plan = ABPlan.fixed(TINY, 6, 3, min_sample_time=0.002)
     with exported(revision) as old_root:
         assert (old_root / "bench" / "runner.py").is_file()
         base, new = run_ab(old_root, PROJECT_ROOT, plan, ("flat", "sub-packages"))
@@ -91,10 +89,11 @@ def test_the_worker_drives_a_revision_from_before_the_sub_packages():
     assert base.frame.loc[0, "time_median_s"] > 0 and new.frame.loc[0, "time_median_s"] > 0
 
 
-def test_bad_revision_and_too_few_rounds_exit_2(capsys):
+def test_bad_revision_and_too_few_worker_pairs_exit_2(capsys):
     assert main(["ab", "--base", "no-such-revision-xyz"]) == 2
-    assert main(["ab", "--rounds", "2"]) == 2
-    assert main(["ab", "--rounds", "9"]) == 2  # 9 pairs: the signed-rank test's smallest p is 2/512 > 0.002
+    assert main(["ab", "--processes", "2"]) == 2  # two pairs: a t over pairs with one degree of freedom
+    assert main(["ab", "--rounds-per-pair", "1"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 3 and "--base no-such-revision-xyz: not a commit" in err[0] and "--rounds must be >= 3" in err[1]
-    assert "give at least 10 rounds a side" in err[2]
+    assert len(err) == 3 and "--base no-such-revision-xyz: not a commit" in err[0]
+    assert "--processes must be >= 3: the worker pair is the replicate" in err[1]
+    assert "--rounds-per-pair must be >= 2" in err[2]

@@ -129,8 +129,16 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
 
 def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
-    compare_cmd.add_argument("base", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
-    compare_cmd.add_argument("new", type=Path, help="run folder, results.csv or pytest-benchmark JSON")
+    where = "run folder, results.csv or pytest-benchmark JSON; or a folder of several (runs, pytest-benchmark storage)"
+    compare_cmd.add_argument("base", type=Path, help=where)
+    compare_cmd.add_argument("new", type=Path, help=where)
+    compare_cmd.add_argument(
+        "--noise",
+        type=float,
+        default=None,
+        help="one run a side: a ratio beyond this factor either way is a change (default 1.5, what two runs of one "
+        "commit minutes apart differ by here); with several runs a side they are tested instead",
+    )
     add_gate_arguments(compare_cmd)
     compare_cmd.set_defaults(handler="regression:command_compare")
 
@@ -141,19 +149,25 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--device", choices=DEVICES, default="cpu")
     ab.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default float32")
     ab.add_argument(
-        "--rounds",
+        "--max-pairs",
         type=int,
-        default=40,
-        help="interleaved rounds per side (default 40: at 20 a 10%% slowdown slipped past the gate 3 times in 20)",
+        default=12,
+        help="sequential (the default): fresh worker pairs are added until each case's interval over pairs "
+        "decides it, at most this many (default 12; a case still open then is `inconclusive`)",
     )
-    ab.add_argument("--threads", type=int, default=1, help="torch and BLAS threads, the same on both sides (default 1)")
+    ab.add_argument(
+        "--rounds-per-pair",
+        type=int,
+        help="ABBA rounds in each worker pair (default: 8 in the first three pairs, then the number the measured "
+        "variance between and within pairs and their costs make best, Kalibera & Jones)",
+    )
     ab.add_argument(
         "--processes",
         type=int,
-        default=5,
-        help="fresh worker pairs the rounds are spread over: one process differs from another by a few "
-        "per cent, which many processes average out (default 5)",
+        help="a fixed design instead: exactly this many worker pairs (>= 3) sharing --rounds, judged once",
     )
+    ab.add_argument("--rounds", type=int, default=40, help="with --processes: rounds per side in all (default 40)")
+    ab.add_argument("--threads", type=int, default=1, help="torch and BLAS threads, the same on both sides (default 1)")
     ab.add_argument(
         "--measure",
         choices=("time", "instructions"),
@@ -203,7 +217,11 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="smallest slowdown that fails (compare 1.10, ab 1.05, ab --measure instructions 1.01)",
     )
-    parser.add_argument("--alpha", type=float, default=0.002, help="significance level of the rank test (0.002)")
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        help="error rate of a verdict: compare, several runs a side 0.002 (asv's); ab 0.05 over all its looks",
+    )
     parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
 
 

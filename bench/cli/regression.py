@@ -6,6 +6,8 @@ import argparse
 import sys
 from dataclasses import replace
 
+import pandas as pd
+
 import impls
 from bench import problems
 from bench.errors import InputError
@@ -13,52 +15,59 @@ from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
 from bench.regression.ab import ABPlan, default_base, exported, resolve_commit, run_ab
 from bench.regression.accepted import load_accepted
-from bench.regression.compare import (
-    CompareConfig,
-    check_gate_can_fire,
-    check_rounds_can_fire,
-    compare,
-    machine_differences,
-)
+from bench.regression.compare import NOISE_FACTOR, CompareConfig, apply_accepted, compare, machine_differences
 from bench.regression.instructions import CountPlan, compare_counts, count_both
+from bench.regression.replicates import SequentialDesign
 from bench.reports.comparison_report import comparison_markdown
 from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
-from bench.results.readers import LoadedResults, load_results
+from bench.results.readers import LoadedResults, load_runs
 from bench.results.store import RunFolder
 
 UNPAIRED_MIN_FACTOR = 1.10  # two runs minutes apart on a shared machine move by tens of per cent
-PAIRED_MIN_FACTOR = 1.05  # ab's ABBA pairs: an A/A stays within ~2% here (calibration in README)
+PAIRED_MIN_FACTOR = 1.05  # ab's worker pairs: an A/A stays within ~2% here (calibration in README)
 INSTRUCTIONS_MIN_FACTOR = 1.01  # A/A here: within 0.3% above 2M instructions a fit, up to 1.05% below
+COMPARE_ALPHA = 0.002  # asv's, per case, for several runs a side
+AB_ALPHA = 0.05  # over all of ab's looks together: at most one wrong slower/faster in 20 A/B runs
 
 
 def command_compare(args: argparse.Namespace) -> int:
-    base, new = load_results(args.base), load_results(args.new)
-    check_gate_can_fire(base, new, args.alpha)  # a verdict that could never be `slower` is not reported
+    base, new = load_runs(args.base), load_runs(args.new)
     return report_comparison(base, new, args)
 
 
-def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Namespace, paired: bool = False) -> int:
-    """Print (and with --out, write) the comparison; the exit status is the regression gate."""
+def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args: argparse.Namespace,
+                      design: SequentialDesign | None = None) -> int:  # fmt: skip
+    """Print (and with --out, write) the comparison; the exit status is the regression gate. `design`:
+    ab's worker pairs (paired); otherwise runs."""
+    accepted = load_accepted()  # every gate honours it (a bad file fails before any work is shown)
     config = CompareConfig(
-        alpha=args.alpha,
-        min_factor=args.min_factor or (PAIRED_MIN_FACTOR if paired else UNPAIRED_MIN_FACTOR),
-        paired=paired,
+        alpha=args.alpha or (AB_ALPHA if design else COMPARE_ALPHA),
+        min_factor=args.min_factor or (PAIRED_MIN_FACTOR if design else UNPAIRED_MIN_FACTOR),
+        noise=getattr(args, "noise", None) or NOISE_FACTOR,
+        paired=design is not None,
+        design=design or SequentialDesign(),
     )
-    comparison = compare(base, new, config)
-    warnings = machine_differences(base.machine, new.machine)
-    text = comparison_markdown(comparison, base.origin, new.origin, warnings, config.alpha, config.min_factor, paired,
-                               (base.machine, new.machine))  # fmt: skip
+    comparison = apply_accepted(compare(base, new, config), accepted)
+    if not len(comparison):
+        raise InputError(f"{base[0].origin} and {new[0].origin}: no case to compare")
+    warnings = machine_differences(base[0].machine, new[0].machine)
+    origins = (_origin(base), _origin(new))
+    text = comparison_markdown(comparison, *origins, warnings, config, (base[0].machine, new[0].machine))
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
             folder.write_frame("comparison.csv", comparison)
             folder.write_text("comparison.md", text)
-            page_data = {"comparison": comparison, "base": base.frame, "new": new.frame}
+            page_data = {"comparison": comparison, "base": base[0].frame, "new": new[0].frame}
             folder.write_text("comparison.html", html_page(text, folder.root, "linreg-bench compare", page_data))
-            folder.write_frame("base.csv", base.frame)
-            folder.write_frame("new.csv", new.frame)
+            folder.write_frame("base.csv", pd.concat([run.frame for run in base]))
+            folder.write_frame("new.csv", pd.concat([run.frame for run in new]))
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0
+
+
+def _origin(runs: list[LoadedResults]) -> str:
+    return runs[0].origin if len(runs) == 1 else f"{len(runs)} runs ({runs[0].origin} …)"
 
 
 def command_ab(args: argparse.Namespace) -> int:
@@ -78,22 +87,25 @@ def command_ab(args: argparse.Namespace) -> int:
              for t in dtypes]  # fmt: skip
     if args.measure == "instructions":
         return ab_instructions(args, CountPlan(cases, number=args.number, counts=args.counts, extra_work=slowdown))
-    plan_ = ABPlan(cases, rounds=args.rounds, slowdown=slowdown, threads=args.threads, processes=args.processes)
-    check_rounds_can_fire(args.rounds, args.rounds, args.alpha, f"--rounds {args.rounds}", paired=True)
+    design = SequentialDesign(alpha=args.alpha or AB_ALPHA, factor=args.min_factor or PAIRED_MIN_FACTOR,
+                              max_pairs=args.max_pairs)  # fmt: skip
+    options = {"slowdown": slowdown, "threads": args.threads, "design": design}
+    if args.processes is not None:
+        plan_ = ABPlan.fixed(cases, args.rounds, args.processes, **options)
+        how = f"{args.processes} worker pairs of {plan_.rounds_per_pair} interleaved rounds, judged once"
+    else:
+        plan_ = ABPlan(cases, rounds_per_pair=args.rounds_per_pair, **options)
+        how = f"worker pairs added until each case is decided (at most {design.max_pairs})"
     base_rev, why = (resolve_commit(args.base), "given") if args.base else default_base()
     short = base_rev[:12]
-    print(
-        f"A/B: base {short} ({why}) vs new = the working tree, {args.rounds} interleaved rounds "
-        f"over {args.processes} worker pair(s)",
-        file=sys.stderr,
-    )
+    print(f"A/B: base {short} ({why}) vs new = the working tree, {how}", file=sys.stderr)
     with exported(base_rev) as base_root:
         base, new = run_ab(base_root, PROJECT_ROOT, plan_, (f"base {short}", "working tree"))
     if slowdown:  # say it: a report read later must not pass an injected slowdown off as the code's
         injected = ", ".join(f"{name} ×{factor:g}" for name, factor in slowdown.items())
         print(f"A/B: slowdown injected on the new side (gate check, not the code): {injected}", file=sys.stderr)
         new = replace(new, origin=f"{new.origin} + injected slowdown {injected}")
-    return report_comparison(base, new, args, paired=True)
+    return report_comparison([base], [new], args, design=plan_.design)
 
 
 def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:

@@ -2,62 +2,73 @@
 
 Base is exported with `git archive` into a temporary folder, new is the working tree as it is.
 A resident worker per side (`bench/ab_worker.py`) sets its cases up once; the driver then asks
-them for rounds in ABBA order, so machine drift and background load hit both sides alike. The
-rounds are spread over several fresh pairs of workers (`processes`), as pyperf does: one process
-differs from another by a few per cent (memory layout, which core it settles on) however many
-rounds it runs, and measured A/A pairs of single processes read 0.96–1.03×, which a single pair
-would report as the code's.
+them for rounds in ABBA order, so machine drift and background load hit both sides alike. One
+process differs from another by a few per cent (memory layout, which core it settles on) however
+many rounds it runs, so the worker pair is the replicate: pairs are added one at a time until each
+case's interval over pairs decides it (bench/regression/replicates.py), as pyperf spreads its
+rounds over processes but without a fixed count.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from bench.errors import InputError
 from bench.harness.machine import PROJECT_ROOT, machine_info
+from bench.regression.replicates import MIN_PAIRS, SequentialDesign, pair_estimate, rounds_per_pair
 from bench.results.readers import LoadedResults
 from bench.results.schema import results_frame
 
 WORKER = Path(__file__).with_name("ab_worker.py")
 
 
+PILOT_ROUNDS = 8  # rounds per worker pair until the variance components can choose (Kalibera & Jones)
+
+
 @dataclass(frozen=True)
 class ABPlan:
     cases: list[dict[str, str]]  # dataset, impl, device, dtype
-    rounds: int  # its default lives with `ab --rounds` (calibrated: README, "Gate calibration")
+    design: SequentialDesign = field(default_factory=SequentialDesign)  # looks, α, factor, pairs
+    rounds_per_pair: int | None = None  # None: PILOT_ROUNDS, then the optimum from the measured variances
     min_sample_time: float = 0.02
     slowdown: dict[str, float] = field(default_factory=dict)  # new side only: validating the gate
     threads: int = 1  # pinned on both sides (threads.SMALL_WORK_FLOPS says why)
-    processes: int = 5  # fresh worker pairs the rounds are spread over (module docstring says why)
 
     def __post_init__(self) -> None:
-        if self.rounds < 3:
-            raise InputError(f"--rounds must be >= 3 for a rank test, got {self.rounds}")
+        if self.rounds_per_pair is not None and self.rounds_per_pair < 2:
+            raise InputError(f"--rounds-per-pair must be >= 2 (one ABBA pair), got {self.rounds_per_pair}")
         if self.threads < 1:
             raise InputError(f"--threads must be >= 1, got {self.threads}")
-        if self.processes < 1:
-            raise InputError(f"--processes must be >= 1, got {self.processes}")
+        if self.design.max_pairs < self.design.min_pairs or self.design.min_pairs < MIN_PAIRS:
+            raise InputError(
+                f"worker pairs: need {MIN_PAIRS} <= minimum <= maximum for a t over pairs, got "
+                f"{self.design.min_pairs} and {self.design.max_pairs}"
+            )
 
-    def blocks(self) -> list[int]:
-        """Rounds per worker pair: whole ABBA pairs, as even as they split; an odd last round goes
-        to the last block, so the analysis's pairs never straddle two processes. Never more worker
-        pairs than ABBA pairs."""
-        pairs, spare = divmod(self.rounds, 2)
-        count = min(self.processes, pairs)
-        sizes = [2 * (pairs // count + (i < pairs % count)) for i in range(count)]
-        sizes[-1] += spare
-        return sizes
+    @classmethod
+    def fixed(cls, cases: list[dict[str, str]], rounds: int, processes: int, **options: Any) -> ABPlan:
+        """`--rounds N --processes P`: P worker pairs of N/P rounds and one look at the end."""
+        if processes < MIN_PAIRS:
+            raise InputError(f"--processes must be >= {MIN_PAIRS}: the worker pair is the replicate, got {processes}")
+        if rounds < 2 * processes:
+            raise InputError(f"--rounds {rounds}: need at least one ABBA pair per worker pair ({2 * processes})")
+        design = options.pop("design", SequentialDesign())
+        design = replace(design, min_pairs=processes, max_pairs=processes)
+        return cls(cases, design, rounds_per_pair=2 * (rounds // (2 * processes)), **options)
 
 
 def _git(*args: str) -> str:
@@ -139,8 +150,9 @@ class Worker:
             raise InputError(f"A/B {self.name} side: {message['error']}")
         return message
 
-    def round(self) -> list[float]:
-        self._send({"round": True})
+    def round(self, cases: list[int]) -> list[float]:
+        """One round of the given cases (by index in the plan), their times in that order."""
+        self._send({"round": True, "cases": cases})
         return self._receive()["times"]
 
     def close(self) -> None:
@@ -149,14 +161,20 @@ class Worker:
             self.process.wait(timeout=30)
 
 
-def _frame(plan: ABPlan, samples: list[list[float]], threads: int) -> Any:
-    rows = []
-    for index, case in enumerate(plan.cases):
-        times = [round_times[index] for round_times in samples]
-        rows.append({**case, "status": "ok", "rounds": len(times), "threads": threads,
-                     "time_median_s": sorted(times)[len(times) // 2],
-                     "time_samples_s": " ".join(f"{t:.6g}" for t in times)})  # fmt: skip
-    return results_frame(rows)
+@dataclass
+class _Case:
+    """One case's rounds on both sides, pair by pair, and when its verdict came."""
+
+    base: list[float] = field(default_factory=list)
+    new: list[float] = field(default_factory=list)
+    blocks: list[int] = field(default_factory=list)
+    verdict: str | None = None
+    decided_after_s: float = float("nan")
+
+    def pairs(self) -> list[np.ndarray]:
+        logs = np.log(np.array(self.new)) - np.log(np.array(self.base))
+        edges = np.cumsum([0, *self.blocks])
+        return [logs[a:b] for a, b in itertools.pairwise(edges)]
 
 
 def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker]:
@@ -175,24 +193,87 @@ def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker
 
 
 def run_ab(base_root: Path, new_root: Path, plan: ABPlan, labels: tuple[str, str]) -> tuple[LoadedResults, ...]:
-    """Interleaved rounds on both sides, over `plan.processes` fresh worker pairs; returns (base, new)
-    in the common results schema."""
-    samples: dict[str, list[list[float]]] = {"base": [], "new": []}
-    threads = {}
-    with tqdm(total=plan.rounds, desc="A/B rounds", file=sys.stderr, disable=None) as progress:
-        for size in plan.blocks():
-            base, new = _pair(base_root, new_root, plan)
-            try:
-                for index in range(size):
-                    for worker in (base, new) if index % 2 == 0 else (new, base):  # ABBA: drift cancels
-                        samples[worker.name].append(worker.round())
-                    progress.update()
-            finally:
-                base.close()
-                new.close()
-            threads = {"base": base.ready["threads"], "new": new.ready["threads"]}
+    """Worker pairs added one at a time, each timing the undecided cases in ABBA rounds, until every
+    case's interval decides it or the design's maximum is reached; returns (base, new) in the common
+    results schema, with the rounds per pair (`time_blocks`) and each case's time to verdict."""
+    sequence = _Sequence(base_root, new_root, plan)
+    rounds = plan.rounds_per_pair or PILOT_ROUNDS
+    with tqdm(total=plan.design.max_pairs, desc="A/B worker pairs", unit="pair", file=sys.stderr, disable=None) as bar:
+        for pair_number in range(1, plan.design.max_pairs + 1):
+            active = [i for i, state in enumerate(sequence.states) if state.verdict is None]
+            if not active:
+                break
+            sequence.pair(active, rounds)
+            sequence.look(active)
+            if plan.rounds_per_pair is None and pair_number == MIN_PAIRS:
+                rounds = sequence.chosen_rounds(active, rounds)
+            decided = sum(state.verdict is not None for state in sequence.states)
+            bar.set_postfix_str(f"{decided}/{len(sequence.states)} decided, {rounds} rounds a pair")
+            bar.update()
     machine = machine_info()
     return tuple(
-        LoadedResults(_frame(plan, samples[side], threads[side]), {**machine, "git_commit": label}, label)
+        LoadedResults(sequence.frame(side), {**machine, "git_commit": label}, label)
         for side, label in (("base", labels[0]), ("new", labels[1]))
     )
+
+
+class _Sequence:
+    """The state of a sequential A/B: every case's rounds so far, the costs the design reads, the clock."""
+
+    def __init__(self, base_root: Path, new_root: Path, plan: ABPlan) -> None:
+        self.roots, self.plan = (base_root, new_root), plan
+        self.states = [_Case() for _ in plan.cases]
+        self.costs: dict[str, list[float]] = {"pair_s": [], "round_s": []}
+        self.threads: dict[str, int] = {}
+        self.started = time.perf_counter()
+
+    def pair(self, active: list[int], rounds: int) -> None:
+        """One fresh worker pair: `rounds` ABBA rounds of the active cases."""
+        begun = time.perf_counter()
+        base, new = _pair(*self.roots, self.plan)
+        self.costs["pair_s"].append(time.perf_counter() - begun)
+        try:
+            for index in range(rounds):
+                begun = time.perf_counter()
+                for worker in (base, new) if index % 2 == 0 else (new, base):  # ABBA: drift cancels
+                    for case, seconds in zip(active, worker.round(active), strict=True):
+                        getattr(self.states[case], worker.name).append(seconds)
+                self.costs["round_s"].append(time.perf_counter() - begun)
+        finally:
+            base.close()
+            new.close()
+        self.threads.update(base=base.ready["threads"], new=new.ready["threads"])
+        for case in active:
+            self.states[case].blocks.append(rounds)
+
+    def look(self, active: list[int]) -> None:
+        design = self.plan.design
+        for case in active:
+            verdict = design.verdict(pair_estimate(self.states[case].pairs(), design.level))
+            if verdict is not None:
+                self.states[case].verdict = verdict
+                self.states[case].decided_after_s = time.perf_counter() - self.started
+
+    def chosen_rounds(self, active: list[int], rounds: int) -> int:
+        """After the pilot pairs: Kalibera & Jones's rounds per pair from the variance components (the
+        median over the cases still open) and the measured costs of a worker pair and of a round."""
+        pair_s, round_s = float(np.median(self.costs["pair_s"])), float(np.median(self.costs["round_s"]))
+        choices = []
+        for case in active:
+            estimate = pair_estimate(self.states[case].pairs(), 0.95)
+            within = estimate.within_sd**2
+            between = max(estimate.between_sd**2 - within / rounds, 0.0)  # a pair median's own noise taken out
+            choices.append(rounds_per_pair(between, within, pair_s, round_s))
+        return int(np.median(choices)) if choices else rounds
+
+    def frame(self, side: str) -> Any:
+        rows = []
+        threads = self.threads.get(side, self.plan.threads)
+        for case, state in zip(self.plan.cases, self.states, strict=True):
+            times = getattr(state, side)
+            rows.append({**case, "status": "ok", "rounds": len(times), "threads": threads,
+                         "time_median_s": sorted(times)[len(times) // 2],
+                         "time_samples_s": " ".join(f"{t:.6g}" for t in times),
+                         "time_blocks": " ".join(str(b) for b in state.blocks), "pairs_to_verdict": len(state.blocks),
+                         "seconds_to_verdict": state.decided_after_s})  # fmt: skip
+        return results_frame(rows)

@@ -115,8 +115,10 @@ def main(root: str) -> None:
     for line in sys.stdin:
         if not line.strip():
             continue
+        wanted = json.loads(line).get("cases", range(len(calls)))  # the driver's undecided cases
         times = []
-        for call, number in zip(calls, numbers, strict=True):
+        for index in wanted:
+            call, number = calls[index], numbers[index]
             start = time.perf_counter()
             for _ in range(number):
                 call()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from bench.reports.format import human_time
@@ -15,8 +17,8 @@ def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
         return f"{row['ratio']:.3f}×{interval}"
 
     verdicts = [
-        f"**{v} (regression)**" if r else v
-        for v, r in zip(comparison["verdict"], comparison["regression"], strict=True)
+        f"**{v} (regression)**" if r else (f"{v} ({a})" if isinstance(a, str) and a else v)
+        for v, r, a in zip(comparison["verdict"], comparison["regression"], comparison["accepted"], strict=True)
     ]
     return pd.DataFrame({
         "dataset": comparison["dataset"],
@@ -25,8 +27,9 @@ def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
         "dtype": comparison["dtype"],
         "base": comparison["base_median_s"].map(human_time),
         "new": comparison["new_median_s"].map(human_time),
-        "new/base (95% CI)": comparison.apply(ratio, axis=1) if len(comparison) else [],
+        "new/base (interval)": comparison.apply(ratio, axis=1) if len(comparison) else [],
         "p": comparison["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.2g}"),
+        "replicates": comparison["replicates"].fillna(""),
         "verdict": verdicts,
     })  # fmt: skip
 
@@ -36,29 +39,43 @@ def comparison_markdown(
     base: str,
     new: str,
     warnings: list[str],
-    alpha: float,
-    min_factor: float,
-    paired: bool = False,
+    config: Any,
     machines: tuple[dict, dict] | None = None,
 ) -> str:
+    """The verdicts, and in words what each comparison can and cannot know."""
     regressions = int(comparison["regression"].sum())
-    if paired:
-        test = "Wilcoxon signed-rank (paired rounds)"
-        ratios = ("Rounds ran in ABBA pairs; a ratio is the median of the pairs' new / base, with a bootstrap "
-                  "95% interval over pairs.")  # fmt: skip
-    else:
-        test = "Mann-Whitney"
-        ratios = "Ratios are medians of the raw rounds, new / base, with a bootstrap 95% interval."
     counts = comparison["verdict"].value_counts()
     tally = ", ".join(f"{counts[v]} {v}" for v in counts.index) or "nothing to compare"
-    lines = [
-        f"# linreg-bench compare: {base} → {new}",
-        "",
-        f"**{tally}; {regressions} regression(s)** — slower (or faster) with {test} p < {alpha:g} and by at "
-        f"least {min_factor:g}× (or 1/{min_factor:g}×): a significant change smaller than that is `same`, its p "
-        f"shown. A regression is a slower case, or an `error` on the new side where the base ran. {ratios}",
-        "",
-    ]
+    lines = [f"# linreg-bench compare: {base} → {new}", "", f"**{tally}; {regressions} regression(s).**", ""]
+    methods = set(comparison["method"].dropna())
+    if config.paired:
+        design = config.design
+        lines.append(
+            f"The replicate is the worker pair (one base and one new process, rounds in ABBA order): a pair gives one "
+            f"figure, the median of its rounds' log ratios; the interval is a t interval over pairs at "
+            f"{100 * design.level:.3g}% (α = {design.alpha:g} spent evenly over {design.looks} look(s)). `slower`: "
+            f"the interval lies above ×{design.factor:g}; `faster`: below 1/{design.factor:g}; `same`: inside "
+            f"[1/{design.factor:g}, {design.factor:g}]; `inconclusive`: none of these by the last pair. Only `slower` "
+            "fails the gate. Worker pairs and rounds per pair, and how the variance splits between and within "
+            "pairs, are in comparison.csv (`between_sd`, `within_sd`, `icc`)."
+        )
+    if any(m.startswith("one run a side") for m in methods):
+        lines.append(
+            f"**One run a side cannot separate the code from the machine's state**: the rounds of one run share its "
+            f"process, its memory layout and whatever else ran then, so their spread says nothing of how far two runs "
+            f"differ. No p-value is computed from rounds; a ratio beyond the noise band ×{config.noise:g} (either way) "
+            "is called a change. Give several runs a side (a folder of runs, or pytest-benchmark storage) to test."
+        )
+    if any(m.startswith("Welch") for m in methods):
+        lines.append(
+            f"Several runs a side: each run's median is one replicate; Welch's t on their logs, `slower` / `faster` "
+            f"when p < {config.alpha:g} and the ratio is at least ×{config.min_factor:g} (or 1/{config.min_factor:g})."
+        )
+    if (comparison["verdict"] == "too-few-rounds").any():
+        lines.append("`too-few-rounds`: a run had fewer than 7 rounds of that case; the other cases are judged.")
+    if comparison["accepted"].notna().any():
+        lines.append("Let through by `accepted-regressions.toml`: the entry is named beside the verdict.")
+    lines += ["A regression is a `slower` case, or an `error` on the new side where the base ran.", ""]
     lines += [f"> warning: base and new ran on different machines or software — {w}" for w in warnings]
     if warnings:
         lines.append("")

@@ -102,3 +102,18 @@ def load_results(path: str | Path) -> LoadedResults:
     if path.is_file() and path.suffix == ".json":
         return read_benchmark_json(path)
     return read_run(path)
+
+
+def load_runs(path: str | Path) -> list[LoadedResults]:
+    """One run (a run folder, a results.csv, a pytest-benchmark JSON), or every run a folder holds:
+    pytest-benchmark storage (its JSON files, machine folders included) or run folders side by
+    side. Several runs a side are what a comparison can test at the run level."""
+    path = Path(path)
+    if not path.is_dir() or (path / "results.csv").is_file():
+        return [load_results(path)]
+    files = sorted(path.rglob("*.json"))
+    runs = [read_benchmark_json(f) for f in files if not f.name.startswith(("machine", "run"))]
+    runs += [read_run(folder) for folder in sorted(p.parent for p in path.glob("*/results.csv"))]
+    if not runs:
+        raise InputError(f"{path}: no run here (no results.csv, no pytest-benchmark JSON, no run folders)")
+    return runs
