@@ -21,6 +21,7 @@ from impls.registry import (
     create,
     declaration,
     implementation_class,
+    peers,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ __all__ = [
     "create",
     "declaration",
     "implementation_class",
+    "peers",
     "validate",
 ]
 

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from impls.declarations import BUILTIN, Declaration
 from impls.options import OptionError
+from impls.peer_declarations import PEERS
 
 if TYPE_CHECKING:
     from impls.base import Implementation
 
 ENTRY_POINT_GROUP = "linreg_bench.impls"
+_PEER_NAMES = tuple(declaration.name for declaration in PEERS)
 
 
 class UnknownImplementation(OptionError):
@@ -35,14 +37,19 @@ def _plugins() -> dict[str, Declaration]:
 
 
 def registry() -> dict[str, Declaration]:
-    declared = {declaration.name: declaration for declaration in BUILTIN}
+    declared = {declaration.name: declaration for declaration in (*BUILTIN, *PEERS)}
     declared.update({name: d for name, d in _plugins().items() if name not in declared})
     return declared
 
 
 def available() -> list[str]:
-    """The registered names, built-ins first."""
-    return list(registry())
+    """The registered names a default run compares, built-ins first, then plug-ins (not the peers)."""
+    return [name for name in registry() if name not in _PEER_NAMES]
+
+
+def peers() -> list[str]:
+    """Other libraries' implementations, run by name (impls/peer_declarations.py)."""
+    return list(_PEER_NAMES)
 
 
 def declaration(name: str) -> Declaration:

@@ -16,11 +16,19 @@ def command_list(args: argparse.Namespace) -> int:
     for name, entry in CATALOGUE.items():
         print(f"  {name:16s} {entry.shape:28s} {entry.description}")
     print(f"  {'--csv PATH':16s} {'':28s} your data: --target COL [--target COL ...], the other columns are features")
+    registered = impls.registry.registry()
     print("\nimplementations:")
-    for name, declared in impls.registry.registry().items():
-        print(f"  {name:16s} {declared.summary} [{', '.join(declared.devices)}]")
-        print(f"  {'':16s} options: {', '.join(option_labels(declared))}")
+    for name in impls.available():
+        _print_declaration(name, registered[name])
+    print('\npeers (other libraries, run by name: --impl NAME; pip install "linreg-bench[peers]"):')
+    for name in impls.peers():
+        _print_declaration(name, registered[name])
     return 0
+
+
+def _print_declaration(name: str, declared: impls.Declaration) -> None:
+    print(f"  {name:16s} {declared.summary} [{', '.join(declared.devices)}]")
+    print(f"  {'':16s} options: {', '.join(option_labels(declared))}")
 
 
 def option_labels(declared: impls.Declaration) -> list[str]:
