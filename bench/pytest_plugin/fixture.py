@@ -128,4 +128,3 @@ def _instance(impl: Any) -> Implementation:
     if not isinstance(impl, Implementation):
         raise TypeError(f"linreg_bench takes an impls.Implementation or a registered name, not {type(impl).__name__}")
     return impl
-
