@@ -68,7 +68,11 @@ class LinregBench:
             p, reference, prepared = self._prepare(impl_or_name, problem, device or self.device, dtype or self.dtype,
                                                    options)  # fmt: skip
         except (ValueError, TypeError) as exc:  # InputError, OptionError, InvalidInput: the user's arguments
-            pytest.fail(f"linreg_bench: {' '.join(str(exc).split())}", pytrace=False)
+            refused = " ".join(str(exc).split())
+        else:
+            refused = None
+        if refused is not None:  # failed outside the handler: one line, not two chained exceptions
+            pytest.fail(f"linreg_bench: {refused}", pytrace=False)
         if prepared.skip_reason is not None:
             pytest.skip(prepared.skip_reason)
         fit = self._timed(p, prepared)
@@ -124,7 +128,7 @@ class LinregBench:
 
 def _instance(impl: Any) -> Implementation:
     if isinstance(impl, type) and issubclass(impl, Implementation):
-        raise TypeError(f"linreg_bench takes an instance: {impl.__name__}(), not the class {impl.__name__}")
+        raise TypeError(f"pass an instance, {impl.__name__}(), not the class {impl.__name__}")
     if not isinstance(impl, Implementation):
-        raise TypeError(f"linreg_bench takes an impls.Implementation or a registered name, not {type(impl).__name__}")
+        raise TypeError(f"pass an impls.Implementation instance or a registered name, not {type(impl).__name__}")
     return impl
