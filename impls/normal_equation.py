@@ -151,10 +151,8 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     data_parallel = "rows"
     grid = {"solver": SOLVERS, "scaling": SCALINGS}
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: NormalEquationOptions = self.options
-        if sample_weight is not None:
-            return self._fit_weighted(X, y, sample_weight)
         dtype, notes = X.dtype, []
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
@@ -187,7 +185,7 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
             work["route"] = f"{o.solver}-then-svd"
         return LinearFit(weight.to(dtype).contiguous(), bias.to(dtype).contiguous(), notes=notes, work=work)
 
-    def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
+    def fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
         Xw, yw, x_mean, y_mean = to_unweighted(X, y, sample_weight, self.options.fit_intercept)
         inner = self.with_options(fit_intercept=False).fit_unchecked(Xw, yw)
