@@ -196,17 +196,24 @@ def test_session_options_choose_the_device_and_dtype_and_unsupported_cases_skip(
     assert benchmarks(downstream.path / "out.json")["test_default"]["extra_info"]["dtype"] == "float64"
 
 
-def test_a_registered_name_takes_options_and_labels_the_case_with_them(downstream):
+def test_a_registered_name_takes_options_at_the_tutorials_settings_it_has_the_known_result(downstream):
     downstream.path.joinpath("tests", "test_mine.py").write_text(
         "import pytest\n\n"
         "def test_named(linreg_bench):\n"
         "    fit = linreg_bench('normal-equation', 'strd-noint1', dtype='float64', solver='qr')\n"
-        "    assert tuple(fit.weight.shape) == (1, 1) and float(fit.bias[0]) == 0.0\n"
+        "    assert tuple(fit.weight.shape) == (1, 1) and float(fit.bias[0]) == 0.0\n\n"
+        "def test_tutorial(linreg_bench):\n    linreg_bench('nn-linear', 'crop-yields-5')\n\n"
+        "def test_instance(linreg_bench):\n    import impls\n"
+        "    linreg_bench(impls.create('normal-equation', solver='svd'), 'd2l')\n"
     )
     result = run_pytest(downstream, "tests", "--benchmark-json", "out.json", *QUICK_TIMING)
-    result.assert_outcomes(passed=1)
-    info = benchmarks(downstream.path / "out.json")["test_named"]["extra_info"]
+    result.assert_outcomes(passed=3)
+    found = benchmarks(downstream.path / "out.json")
+    info = found["test_named"]["extra_info"]
     assert (info["impl"], info["status"], info["dtype"]) == ("normal-equation:solver=qr", "ok", "float64")
+    tutorial = found["test_tutorial"]["extra_info"]  # the tutorial's SGD settings end far from the optimum
+    assert (tutorial["impl"], tutorial["status"], tutorial["lr"]) == ("nn-linear", "not-recovered", 1e-5)
+    assert found["test_instance"]["extra_info"]["impl"] == "normal-equation:solver=svd"  # labelled by what differs
 
 
 BAD_CALLS = {
