@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +106,26 @@ def test_the_entry_point_names_the_plugin_module_by_its_own_name():
     entry_points = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["pytest11"]
     assert entry_points == {PLUGIN: PLUGIN}
     assert callable(bench.pytest_plugin.plugin.pytest_addoption) and bench.pytest_plugin.plugin.linreg_bench
+
+
+def test_installed_the_entry_point_loads_the_plugin_without_p(downstream, tmp_path_factory, monkeypatch):
+    """linreg-bench built and installed as a user installs it: its `pytest11` entry point gives a
+    session the fixture with no `-p`, and `-p` naming the module as well is still one plugin."""
+    source, site = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("site")
+    for name in ("bench", "impls"):  # a copy: building in place would leave build/ in this checkout
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+               "--target", str(site), str(source)]  # fmt: skip
+    done = subprocess.run(install, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 and "setuptools" in done.stderr:
+        pytest.skip(f"cannot build linreg-bench offline here: {done.stderr.strip().splitlines()[-1]}")
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("PYTHONPATH", f"{downstream.path}:{site}")
+    for extra in ((), ("-p", PLUGIN)):
+        result = downstream.runpytest_subprocess("-p", "no:cacheprovider", "tests", "--benchmark-disable", *extra)
+        result.assert_outcomes(passed=3)
 
 
 def test_loading_the_plugin_imports_neither_torch_nor_pandas(tmp_path):
