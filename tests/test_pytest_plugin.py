@@ -139,7 +139,7 @@ def test_a_session_that_does_not_use_the_fixture_never_imports_torch(pytester: p
     isolated_from_xdist(monkeypatch)
     pytester.makepyfile(test_plain="import sys\n\ndef test_plain():\n    assert 'torch' not in sys.modules\n")
     pytester.makeconftest("")
-    result = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_subprocess("-p", PLUGIN, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
