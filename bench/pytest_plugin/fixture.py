@@ -41,9 +41,7 @@ def differing_options(options: Any) -> tuple[tuple[str, Any], ...]:
         return ()
     changed = []
     for f in fields(options):
-        default = f.default if f.default is not MISSING else MISSING
-        if f.default_factory is not MISSING:
-            default = f.default_factory()
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
         value = getattr(options, f.name)
         if f.name != "fit_intercept" and value != default:
             changed.append((f.name, value))
@@ -86,7 +84,8 @@ class LinregBench:
         if row["status"] != expected:
             known = "" if expected == "ok" else f" (the problem's known result is {expected})"
             case = f"{row['impl']} on {p.name} ({row['device']}, {row['dtype']})"
-            pytest.fail(f"{case}: {row['status']}{known}: {row['reason']}", pytrace=False)
+            reason = " ".join(str(row["reason"]).split())
+            pytest.fail(f"{case}: {row['status']}{known}: {reason}", pytrace=False)
         return fit
 
     def _prepare(
