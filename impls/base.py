@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ from impls.declarations import Declaration
 from impls.fit import LinearFit
 from impls.init import initial_parameters
 from impls.objective import ITERATIVE_LEAST_SQUARES, UNDECLARED, Objective
-from impls.options import ClosedFormOptions, OptionError, TrainOptions, build_options
+from impls.options import OptionError, TrainOptions, build_options
 from impls.sharded import Collectives, DataParallel
 from impls.validation import ArrayLike, InvalidInput, checked_input, checked_sample_weight
 
@@ -29,20 +30,23 @@ EpochCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
 class Implementation(ABC):
     """Fits `X` (n, d) and `y` (n, k), already on the device to time, into a `LinearFit`.
 
-    Subclasses declare `name`, their `Options` dataclass, the `devices` and `dtypes` they support
-    and a `grid` of option values worth comparing (what `linreg-bench list` shows and the
-    benchmarks parametrize over).
+    The smallest one declares `name` and writes `fit_unchecked(X, y)`; everything else has a
+    default: `Options`, the `devices` and `dtypes` it supports, a `grid` of option values worth
+    comparing (what `linreg-bench list` shows and the benchmarks parametrize over), a work model.
+    Where a default is also a declaration's, it is the declaration's (impls/declarations.py), so a
+    plug-in that declares nothing is read exactly as a built-in that declares nothing.
     """
 
     name: ClassVar[str]
     summary: ClassVar[str] = ""
-    Options: ClassVar[type] = ClosedFormOptions
-    devices: ClassVar[tuple[str, ...]] = ("cpu", "cuda")
+    Options: ClassVar[type] = Declaration.Options
+    devices: ClassVar[tuple[str, ...]] = Declaration.devices
+    takes_optimizer: ClassVar[bool] = Declaration.takes_optimizer  # True: uses optimizer / optimizer_args
     dtypes: ClassVar[tuple[torch.dtype, ...]] = FLOAT_DTYPES
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {}
     iterative: ClassVar[bool] = False
     default_variants: ClassVar[tuple[dict[str, Any], ...]] = ()  # option sets a default run also compares
-    supports_sample_weight: ClassVar[bool] = False  # True: fit_unchecked takes sample_weight=
+    supports_sample_weight: ClassVar[bool] = False  # True: it writes fit_weighted
     # How `fit_sharded` takes its data when run data-parallel (impls/sharded.py); None: one process only.
     data_parallel: ClassVar[DataParallel | None] = None
 
@@ -88,7 +92,7 @@ class Implementation(ABC):
         """The fit on checked input, weighted or not: what the harness times."""
         if sample_weight is None:
             return self.fit_unchecked(X, y)
-        return self.fit_unchecked(X, y, sample_weight=sample_weight)
+        return self.fit_weighted(X, y, sample_weight)
 
     def with_options(self, **changes: Any) -> Implementation:
         """The same implementation with some options changed (the options object is frozen)."""
@@ -98,8 +102,8 @@ class Implementation(ABC):
     def _checked_weights(self, sample_weight: ArrayLike, X: torch.Tensor) -> torch.Tensor:
         if not self.supports_sample_weight:
             raise InvalidInput(
-                f"{self.name} does not support sample_weight (declare supports_sample_weight and accept "
-                "fit_unchecked(X, y, sample_weight=...), or repeat rows in proportion to integer weights)"
+                f"{self.name} does not support sample_weight (declare supports_sample_weight and write "
+                "fit_weighted(X, y, sample_weight), or repeat rows in proportion to integer weights)"
             )
         return checked_sample_weight(sample_weight, X, self.name)
 
@@ -107,6 +111,11 @@ class Implementation(ABC):
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         """The fit itself, on input already validated (what the harness times): return the fit on
         X's device and dtype. Implementations write this; callers use `fit`."""
+
+    def fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
+        """The weighted fit, for implementations that declare `supports_sample_weight`: minimise
+        Σ wᵢ‖yᵢ − Wxᵢ − b‖² with `sample_weight` (n,) checked (finite, >= 0, positive sum)."""
+        raise NotImplementedError(f"{self.name} declares supports_sample_weight but writes no fit_weighted")
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost | None:
         """The work model of this algorithm (bytes, flops); None where there is none."""
@@ -145,13 +154,15 @@ class IterativeImplementation(Implementation):
     """A trained implementation: `TrainOptions`, an `on_epoch` observer, a seeded start.
 
     `fit(X, y, on_epoch=callback)`: while a callback is given it observes every epoch and the fit
-    records no losses itself (the observer evaluates, off the optimizer's clock).
+    records no losses itself (the observer evaluates, off the optimizer's clock). `fit_unchecked`
+    keeps the one signature, (X, y): the loop finds the callback in `self.observer`.
     """
 
     Options: ClassVar[type] = TrainOptions
     iterative: ClassVar[bool] = True
     grid: ClassVar[dict[str, tuple[Any, ...]]] = {"batch_size": (10, 100), "lr": (0.03,)}
-    takes_optimizer: ClassVar[bool] = False  # the hand-written SGD loops ignore no option silently
+    # `fit(X, y, on_epoch=callback)` hands the callback to the loop for that one fit (`observing`).
+    observer: EpochCallback | None = None
     # The tutorial loop this implementation is a faster form of (same math, same order, same
     # parameters), and the options that change only its speed; the report sets them side by side.
     tutorial: ClassVar[str | None] = None
@@ -212,11 +223,19 @@ class IterativeImplementation(Implementation):
             return theta.T, torch.zeros(theta.shape[1], dtype=theta.dtype, device=theta.device)
         return theta[:-1].T, theta[-1]
 
-    @staticmethod
-    def end_epoch(epoch: int, weight, bias, X, y, on_epoch: EpochCallback | None, losses: list) -> None:
+    @contextmanager
+    def observing(self, on_epoch: EpochCallback | None) -> Iterator[None]:
+        """`self.observer` is `on_epoch` for the fits inside the block."""
+        saved, self.observer = self.observer, on_epoch
+        try:
+            yield
+        finally:
+            self.observer = saved
+
+    def end_epoch(self, epoch: int, weight, bias, X, y, losses: list) -> None:
         """Hand the epoch to the observer, or record the training MSE (kept on the device: no sync)."""
-        if on_epoch is not None:
-            on_epoch(epoch, weight, bias)
+        if self.observer is not None:
+            self.observer(epoch, weight, bias)
             return
         with torch.no_grad():
             losses.append(functional.mse_loss(torch.addmm(bias, X, weight.T), y))
@@ -242,13 +261,12 @@ class IterativeImplementation(Implementation):
         sample_weight: torch.Tensor | None = None,
         on_epoch: EpochCallback | None = None,
     ) -> LinearFit:
-        if sample_weight is None:
-            return self.fit_unchecked(X, y, on_epoch=on_epoch)
-        return self.fit_weighted(X, y, sample_weight, on_epoch)
+        with self.observing(on_epoch):
+            if sample_weight is None:
+                return self.fit_unchecked(X, y)
+            return self.fit_weighted(X, y, sample_weight)
 
-    def fit_weighted(
-        self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor, on_epoch: EpochCallback | None = None
-    ) -> LinearFit:
+    def fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same loop on rows scaled by √w, with the intercept as a last column of √w: every
         batch's loss is then Σ wᵢ‖yᵢ − Wxᵢ − b‖², the weighted objective, whatever the loop or
         optimizer. Its start differs from the unweighted one (the bias is drawn like a weight), and
@@ -263,12 +281,15 @@ class IterativeImplementation(Implementation):
                 return weight[:, :-1], weight[:, -1]
             return weight, torch.zeros(weight.shape[0], dtype=weight.dtype, device=weight.device)
 
+        on_epoch = self.observer
         observer = None if on_epoch is None else (lambda epoch, weight, _bias: on_epoch(epoch, *split(weight)))
-        fit = inner.fit_unchecked(A, root * y, on_epoch=observer)
+        with inner.observing(observer):
+            fit = inner.fit_unchecked(A, root * y)
         weight, bias = split(fit.weight)
         note = "weighted by sample_weight (losses are the weighted MSE, Σ w·r² / (n·k))"
         return LinearFit(weight.contiguous(), bias.contiguous(), fit.losses, [*fit.notes, note])
 
     @abstractmethod
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """Train from the seeded start on validated input; return the fit on X's device and dtype."""
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        """Train from the seeded start on validated input, calling `end_epoch` after each epoch;
+        return the fit on X's device and dtype."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from impls.base import EpochCallback, IterativeImplementation
+from impls.base import IterativeImplementation
 from impls.declarations import D2L_REFERENCE
 from impls.fit import LinearFit
 from impls.options import TrainOptions
@@ -47,7 +47,7 @@ class D2LReference(IterativeImplementation, declaration=D2L_REFERENCE):
     size, so at the same lr it moves half as far as SGD on `nn.MSELoss` (for one target).
     """
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: TrainOptions = self.options
         generator, w0, b0 = self.start(X, y)
         w = w0.T.contiguous().requires_grad_(True)  # d2l keeps w as (d, k)
@@ -60,8 +60,8 @@ class D2LReference(IterativeImplementation, declaration=D2L_REFERENCE):
                 loss = squared_loss(linreg(X_batch, w, b), y_batch)
                 loss.sum().backward()
                 sgd(params, o.lr, o.batch_size)
-            if on_epoch is not None:
-                on_epoch(epoch, w.detach().T, b.detach() if b is not None else zero)
+            if self.observer is not None:
+                self.observer(epoch, w.detach().T, b.detach() if b is not None else zero)
                 continue
             with torch.no_grad():
                 losses.append(((linreg(X, w, b) - y) ** 2).mean())

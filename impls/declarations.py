@@ -42,7 +42,7 @@ class Declaration:
             implementation.summary,
             implementation.Options,
             tuple(implementation.devices),
-            getattr(implementation, "takes_optimizer", False),
+            implementation.takes_optimizer,
             loaded=implementation,
         )
 

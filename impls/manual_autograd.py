@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional
 
-from impls.base import EpochCallback, IterativeImplementation
+from impls.base import IterativeImplementation
 from impls.batching import ShuffleBuffer
 from impls.declarations import MANUAL_AUTOGRAD
 from impls.fit import LinearFit
@@ -24,7 +24,7 @@ class ManualAutograd(IterativeImplementation, declaration=MANUAL_AUTOGRAD):
 
     tutorial = "d2l-reference"
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: TrainOptions = self.options
         generator, theta = self.start_theta(X, y)
         theta.requires_grad_(True)
@@ -39,5 +39,5 @@ class ManualAutograd(IterativeImplementation, declaration=MANUAL_AUTOGRAD):
                 functional.mse_loss(A_batch @ theta, y_batch, reduction="sum").backward()
                 values.sub_(theta.grad, alpha=step / 2)
                 theta.grad = None
-            self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, losses)
         return self.finish(theta, losses)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from impls.base import EpochCallback, IterativeImplementation
+from impls.base import IterativeImplementation
 from impls.batching import ShuffleBuffer
 from impls.declarations import MANUAL_GRADIENT
 from impls.fit import LinearFit
@@ -26,7 +26,7 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     data_parallel = "sampler"
     grid = {**IterativeImplementation.grid, "graph": (False, True)}
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: GraphedTrainOptions = self.options
         generator, theta = self.start_theta(X, y)
         data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)
@@ -46,7 +46,7 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         for epoch in range(1, o.epochs + 1):
             data.refill(generator)
             run_epoch()
-            self.end_epoch(epoch, *self.split_theta(theta), X, y, on_epoch, losses)
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, losses)
         return self.finish(theta, losses)
 
     def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
@@ -74,5 +74,5 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
                 torch.mm(A_part.T, residual, out=grad)
                 comm.all_reduce_sum(grad)
                 theta.sub_(grad, alpha=step)
-            self.end_epoch(epoch, *self.split_theta(theta), X, y, None, losses)
+            self.end_epoch(epoch, *self.split_theta(theta), X, y, losses)
         return self.finish(theta, losses)

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from impls.base import EpochCallback, IterativeImplementation
+from impls.base import IterativeImplementation
 from impls.batching import ShuffleBuffer
 from impls.declarations import NN_LINEAR
 from impls.fit import LinearFit
@@ -139,8 +139,8 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
         bias = net.bias.detach().clone() if net.bias is not None else X.new_zeros(y.shape[1])
         return LinearFit(net.weight.detach().clone(), bias, torch.stack(losses).tolist())
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, on_epoch: EpochCallback | None = None) -> LinearFit:
-        """`on_epoch(epoch, weight, bias)` observes each epoch instead of the fit recording losses."""
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        """`self.observer(epoch, weight, bias)`, when set, observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
         net, generator = self.start_net(X, y)
         loss_fn = nn.MSELoss()
@@ -163,8 +163,8 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
             if o.loader == "tensor":
                 data.refill(generator)
             run_epoch()
-            if on_epoch is not None:
-                on_epoch(epoch, net.weight.detach(), net.bias.detach() if net.bias is not None else zero)
+            if self.observer is not None:
+                self.observer(epoch, net.weight.detach(), net.bias.detach() if net.bias is not None else zero)
                 continue
             with torch.no_grad():
                 losses.append(loss_fn(net(X), y))

@@ -167,10 +167,8 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
     def objective(self) -> Objective:
         return EXACT_LEAST_SQUARES
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: NormalEquationOptions = self.options
-        if sample_weight is not None:
-            return self._fit_weighted(X, y, sample_weight)
         dtype, notes, facts = X.dtype, [], FitFacts()
         if o.accumulate == "float64":
             X, y = X.double(), y.double()
@@ -205,7 +203,7 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
         fit.facts = facts
         return fit
 
-    def _fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
+    def fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
         """The same solver, without an intercept, on the rows scaled by √w about the weighted means."""
         Xw, yw, x_mean, y_mean = to_unweighted(X, y, sample_weight, self.options.fit_intercept)
         inner = self.with_options(fit_intercept=False).fit_unchecked(Xw, yw)

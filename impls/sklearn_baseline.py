@@ -47,7 +47,13 @@ class SklearnBaseline(Implementation, declaration=SKLEARN):
             return None
         return closed_form("svd", n, d, k, itemsize, self.options.fit_intercept)
 
-    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None = None) -> LinearFit:
+    def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
+        return self._fit(X, y, None)
+
+    def fit_weighted(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor) -> LinearFit:
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X: torch.Tensor, y: torch.Tensor, sample_weight: torch.Tensor | None) -> LinearFit:
         from sklearn import linear_model  # here: listing or importing impls needs no scikit-learn
 
         o: SklearnOptions = self.options

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench.distributed",),
     ("bench.results",),
     ("bench.reports",),
-    ("bench.regression", "bench.studies", "bench.estimator", "bench.history"),
+    ("bench.regression", "bench.studies", "bench.estimator", "bench.history", "bench.pytest_plugin"),
     ("bench.cli",),
     ("bench.__main__",),
 )

@@ -2,6 +2,7 @@
 into a temporary folder, found through its entry point by a fresh `linreg-bench` process."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "linreg-bench-ridge
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    target = tmp_path_factory.mktemp("site")
+    target, source = tmp_path_factory.mktemp("site"), tmp_path_factory.mktemp("example")
+    # built from a copy: building in place leaves build/ and *.egg-info in the checkout
+    shutil.copytree(EXAMPLE, source, dirs_exist_ok=True, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-               "--target", str(target), str(EXAMPLE)]  # fmt: skip
+               "--target", str(target), str(source)]  # fmt: skip
     done = subprocess.run(install, capture_output=True, text=True, timeout=300)
     if done.returncode != 0 and "setuptools" in done.stderr:
         pytest.skip(f"cannot build the example offline here: {done.stderr.strip().splitlines()[-1]}")

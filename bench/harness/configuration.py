@@ -32,7 +32,7 @@ def layered_options(problem: Problem, spec: ImplSpec, overrides: dict[str, Any],
     layers: list[tuple[str, dict[str, Any]]] = []
     if cls.iterative:
         run_wide = dict(overrides)
-        if not getattr(cls, "takes_optimizer", True):
+        if not cls.takes_optimizer:
             run_wide = {k: v for k, v in run_wide.items() if k not in OPTIMIZER_KEYS}
         layers += [(f"the {problem.name} problem's tutorial settings", problem.training_for(spec.name)),
                    ("the run-wide training flags", run_wide)]  # fmt: skip

@@ -18,7 +18,7 @@ from bench.judge.advice import Training, advice
 from bench.judge.checks import judge
 from bench.judge.reference import Reference, reference_solution
 from bench.problems.problem import Problem
-from impls import Implementation, LinearFit, implementation_class, validate
+from impls import Implementation, LinearFit, validate
 
 PeaksProvider = Callable[[str, torch.dtype, str], Peaks]  # (device, compute dtype, library)
 
@@ -78,10 +78,14 @@ class PreparedCase:
 def prepare(problem: Problem, case: Case, overrides: dict[str, Any], fit_intercept: bool | None = None) -> PreparedCase:
     """Configure the implementation and move the data to the case's device and dtype."""
     fit_intercept = problem.fit_intercept if fit_intercept is None else fit_intercept
+    return prepare_configured(problem, case, configure(problem, case.spec, overrides, fit_intercept), fit_intercept)
+
+
+def prepare_configured(problem: Problem, case: Case, impl: Implementation, fit_intercept: bool) -> PreparedCase:
+    """`prepare` for an implementation already configured: the pytest fixture's instance, which
+    may be registered nowhere (`case.spec` then only labels the row)."""
     row = _base_row(problem, case, fit_intercept)
-    iterative = implementation_class(case.spec.name).iterative
-    impl = configure(problem, case.spec, overrides, fit_intercept)
-    if iterative:
+    if impl.iterative:
         o = impl.options
         row.update(optimizer=o.optimizer, lr=o.lr, batch_size=o.batch_size, epochs=o.epochs, seed=o.seed)
     reason = impl.unsupported_reason(case.device, case.dtype)

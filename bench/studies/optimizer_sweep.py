@@ -140,7 +140,7 @@ def run_cell(problem: Problem, ref: Reference, config: SweepConfig, cell: Cell) 
     status, reason = "ok", ""
     clock.start()
     try:
-        fit = impl.fit_unchecked(X, y, on_epoch=clock)
+        fit = impl.fit_prepared(X, y, on_epoch=clock)
     except _Reached:
         fit = None
     except _Diverged as stop:

@@ -1,8 +1,9 @@
-"""Closed-form ridge regression as a linreg-bench implementation (the plug-in contract, complete).
+"""Closed-form ridge regression as a registered linreg-bench plug-in.
 
     min ‖y − Xw − b‖² + alpha ‖w‖²   (the bias is not penalised)
 
-solved on centred data: (XcᵀXc + alpha I) w = Xcᵀ yc, then b = ȳ − x̄ᵀw.
+solved on centred data: (XcᵀXc + alpha I) w = Xcᵀ yc, then b = ȳ − x̄ᵀw. Beyond the required
+`name` and `fit_unchecked` it declares only what it has: a summary, an option and a grid.
 """
 
 from __future__ import annotations
@@ -12,50 +13,33 @@ from dataclasses import dataclass
 import torch
 
 from impls import ClosedFormOptions, Implementation, LinearFit, OptionError
-from impls.cost import closed_form
 from impls.objective import Objective, ridge
 
 
 @dataclass(frozen=True)
-class RidgeOptions(ClosedFormOptions):
-    """Options are a frozen dataclass: each field is an option (`--impl ridge:alpha=0.1`), checked once."""
-
-    alpha: float = 0.0  # 0: least squares itself, judged like a built-in closed form
+class RidgeOptions(ClosedFormOptions):  # fit_intercept comes with it
+    alpha: float = 0.0  # 0: least squares itself
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # fit_intercept
+        super().__post_init__()
         if not isinstance(self.alpha, (int, float)) or self.alpha < 0:
             raise OptionError(f"ridge: alpha must be a number >= 0, got {self.alpha!r}")
 
 
 class Ridge(Implementation):
-    name = "ridge"  # the stable name users type; must not clash with a built-in
+    name = "ridge"
     summary = "closed-form ridge regression on centred data (example plug-in)"
     Options = RidgeOptions
-    devices = ("cpu", "cuda")
-    dtypes = (torch.float32, torch.float64)
-    grid = {"alpha": (0.0, 1e-2, 1.0)}  # values worth comparing
+    grid = {"alpha": (0.0, 1e-2, 1.0)}
 
-    def objective(self) -> Objective:
-        """What the fit estimates, so it is judged against the ridge optimum (not least squares): the
-        harness shows how far that optimum lies from the least-squares one as bias by design."""
+    def objective(self) -> Objective:  # judged against the ridge optimum, its distance from least squares shown
         return ridge(self.options.alpha, exact=True)
 
-    def cost(self, n: int, d: int, k: int, itemsize: int):
-        """The work model (bytes, flops) the harness turns into a roofline bound: a Cholesky-like solve."""
-        return closed_form("cholesky", n, d, k, itemsize, self.options.fit_intercept)
-
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
-        """X (n, d), y (n, k): validated, on the device and in the dtype to time. Return weight (k, d)
-        and bias (k,) on the same device and dtype."""
-        if self.options.fit_intercept:
-            x_mean, y_mean = X.mean(dim=0), y.mean(dim=0)
-            X, y = X - x_mean, y - y_mean
+        x_mean, y_mean = (X.mean(dim=0), y.mean(dim=0)) if self.options.fit_intercept else (0.0, 0.0)
+        X, y = X - x_mean, y - y_mean
         gram = X.T @ X
         gram.diagonal().add_(self.options.alpha)
         weight = torch.linalg.solve(gram, X.T @ y).T.contiguous()  # (k, d)
-        if self.options.fit_intercept:
-            bias = y_mean - weight @ x_mean
-        else:
-            bias = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)
+        bias = y_mean - weight @ x_mean if self.options.fit_intercept else y.new_zeros(y.shape[1])
         return LinearFit(weight, bias, notes=[f"ridge alpha={self.options.alpha:g}"])
