@@ -18,8 +18,8 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
     shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
     on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g.
-    The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`, which stalls in
-    float32 (MEASUREMENTS.md)."""
+    The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`: in float32 the fused
+    update stalls a few digits above the optimum (its rounding swallows small steps)."""
 
     tutorial = "d2l-reference"
     speed_options = ("graph",)

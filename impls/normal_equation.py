@@ -231,8 +231,8 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
         first, _, then = route.partition("-then-")
         if first in ("cholesky", "gram") and self.options.solver == "auto":
             passes = float(fit.work.get("gram_passes", 1))
-            gram = closed_form("cholesky", n, d, k, itemsize, intercept)
-            work = Cost(passes * gram.bytes, passes * gram.flops)
+            one_pass = closed_form("cholesky", n, d, k, itemsize, intercept)
+            work = Cost(passes * one_pass.bytes, passes * one_pass.flops)
         else:
             work = closed_form(first, n, d, k, itemsize, intercept)
         return combined(work, closed_form(then, n, d, k, itemsize, intercept)) if then else work

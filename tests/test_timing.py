@@ -6,7 +6,7 @@ import torch
 from bench.harness import clocks, timing
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
-from bench.harness.timing import TimingConfig, measure, timed_call
+from bench.harness.timing import TimingConfig, measure, synchronised
 from bench.problems.builtin import d2l
 
 
@@ -30,10 +30,10 @@ def test_bad_timing_settings_are_refused():
 def test_cuda_calls_are_synchronised_inside_the_timed_function(monkeypatch):
     events = []
     monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: events.append(("sync", str(device))))
-    call = timed_call(lambda: events.append(("fit", None)) or "done", "cuda:0")
+    call = synchronised(lambda: events.append(("fit", None)) or "done", "cuda:0")
     assert call() == "done"
     assert events == [("fit", None), ("sync", "cuda:0")]
-    assert timed_call(print, "cpu") is print  # nothing added on the CPU
+    assert synchronised(print, "cpu") is print  # nothing added on the CPU
 
 
 def test_measure_synchronises_after_warmup_and_after_every_round(monkeypatch):

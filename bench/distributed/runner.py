@@ -10,7 +10,6 @@ from the same all-reduced numbers (ranks deciding alone would stop at different 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from bench.harness.cases import Case
 from bench.harness.roofline import peaks_key
 from bench.harness.runner import Outcome, PeaksProvider, _base_row, _one_line, conclude, prepare
 from bench.harness.threads import limited_threads
-from bench.harness.timing import Timing, TimingConfig, synchronize
+from bench.harness.timing import RoundHooks, TimingConfig, measure
 from bench.judge.reference import Reference
 from bench.problems.problem import Problem
 from impls.sharded import row_shard
@@ -44,24 +43,28 @@ class RoundTimes:
         return float(np.median(self.comm))
 
 
-def measure_in_step(fit: Callable[[], Any], device: str, config: TimingConfig, comm: TimedCollectives):
-    """Warm-up, then rounds behind a barrier; returns (Timing of the slowest rank, RoundTimes, fit)."""
-    result = None
-    for _ in range(config.warmup):
-        result = fit()
-    synchronize(device)
-    wall: list[float] = []
-    inside: list[float] = []
-    while len(wall) < config.min_rounds or (sum(wall) < config.min_time and len(wall) < config.max_rounds):
+class _InStep(RoundHooks):
+    """Rounds in step: each starts at a barrier (no rank's time includes waiting for another) and
+    counts as the slowest rank's time, which every rank receives, so all stop at the same round."""
+
+    def __init__(self, comm: TimedCollectives) -> None:
+        self.comm, self.inside = comm, []
+
+    def before(self) -> None:
         collectives.barrier()
-        comm.seconds = 0.0
-        start = time.perf_counter()
-        result = fit()
-        synchronize(device)
-        elapsed = time.perf_counter() - start
-        wall.append(collectives.maximum(elapsed))
-        inside.append(collectives.maximum(comm.seconds))
-    return Timing(tuple(wall), torch.get_num_threads()), RoundTimes(tuple(wall), tuple(inside)), result
+        self.comm.seconds = 0.0
+
+    def after(self, seconds: float) -> float:
+        slowest = collectives.maximum(seconds)
+        self.inside.append(collectives.maximum(self.comm.seconds))
+        return slowest
+
+
+def measure_in_step(fn: Callable[[], Any], device: str, config: TimingConfig, comm: TimedCollectives):
+    """The one round loop (`timing.measure`) in step; returns (Timing of the slowest rank, RoundTimes, fit)."""
+    hooks = _InStep(comm)
+    timing, result = measure(fn, device, config, hooks)
+    return timing, RoundTimes(timing.samples, tuple(hooks.inside)), result
 
 
 def check_shards(shapes: list[tuple[int, int, int]], dataset: str) -> None:

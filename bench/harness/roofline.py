@@ -17,7 +17,7 @@ from platformdirs import user_cache_dir
 
 from bench.atomic import write_json
 from bench.harness.machine import cpu_model
-from bench.harness.timing import synchronize
+from bench.harness.timing import TimingConfig, measure
 from impls import Implementation, LinearFit
 from impls.cost import Cost
 
@@ -33,8 +33,8 @@ LIBRARIES = ("torch", "numpy")
 class Peaks:
     device: str
     dtype: str
-    bandwidth_bytes_s: float  # reading a BANDWIDTH_BYTES tensor (sum), best of 5
-    gemm_flops_s: float  # GEMM_SIZE² matmul, best of 5
+    bandwidth_bytes_s: float  # reading a BANDWIDTH_BYTES tensor (sum), best of PROBE_REPEATS
+    gemm_flops_s: float  # GEMM_SIZE² matmul, best of PROBE_REPEATS
     threads: int
     library: str = "torch"
     measured_at: float = 0.0  # time.time() of the probe; 0 (older caches): expired
@@ -43,16 +43,13 @@ class Peaks:
         return max(cost.bytes / self.bandwidth_bytes_s, cost.flops / self.gemm_flops_s)
 
 
-def _best(fn, device: str, repeats: int = 5) -> float:
-    fn()
-    synchronize(device)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    return best
+PROBE_REPEATS = 5  # a peak is the best of this many rounds: the machine at its least disturbed
+
+
+def _best(fn, device: str, repeats: int = PROBE_REPEATS) -> float:
+    """The fastest of `repeats` rounds of the one round loop, after one warm-up."""
+    rounds = TimingConfig(warmup=1, min_rounds=repeats, max_rounds=repeats, min_time=0.0)
+    return min(measure(fn, device, rounds)[0].samples)
 
 
 def probe(device: str, dtype: torch.dtype) -> Peaks:

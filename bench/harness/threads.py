@@ -29,9 +29,10 @@ def limited_threads(count: int | None) -> Iterator[None]:
 
 
 # Below this much work a fit is over in about a millisecond, and a second intra-op thread can only
-# wait: on a loaded two-core machine d2l's normal-equation fit took 16 ms with 2 threads against
-# 0.5 ms with 1 (OpenMP's barrier waits out a descheduled worker's time slice).
+# wait: on a loaded machine OpenMP's barrier waits out a descheduled worker's time slice (the
+# figures are in the design notes' MEASUREMENTS, "Threads under load").
 SMALL_WORK_FLOPS = 5e7
+LOADED_FRACTION = 0.5  # a 1-minute load average above this share of the cores distorts timings
 
 
 def threads_for(flops: float | None, requested: int | None) -> int | None:
@@ -52,7 +53,8 @@ def machine_load() -> dict[str, Any]:
     except OSError:  # not on every platform
         return {}
     cores = os.cpu_count() or 1
-    return {"load_average_1m": round(one, 2), "load_average_5m": round(five, 2), "loaded": one > 0.5 * cores}
+    loaded = one > LOADED_FRACTION * cores
+    return {"load_average_1m": round(one, 2), "load_average_5m": round(five, 2), "loaded": loaded}
 
 
 def native_pools() -> list[dict[str, Any]]:

@@ -1,7 +1,10 @@
 """The one timing core: what is timed (a fit, synchronised) and how often (warm-up, rounds).
 
-`timed_call` is the function both `linreg-bench run` and the pytest-benchmark path time, so the
-CUDA synchronisation lives in one place: a CUDA fit is only finished when the device says so.
+`synchronised` wraps what `linreg-bench run`, the ranks, the roofline probe and the pytest
+fixture time, so the CUDA synchronisation lives in one place: a CUDA fit is only finished when the
+device says so. `measure` is the one round loop and its stop rule; a data-parallel run hands it
+`RoundHooks` (a barrier before each round, the slowest rank's time after it) instead of a loop of
+its own. (The A/B worker is driven round by round by its driver, and counts calls per round.)
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_call(fn: Callable[[], T], device: torch.device | str) -> Callable[[], T]:
+def synchronised(fn: Callable[[], T], device: torch.device | str) -> Callable[[], T]:
     """`fn` followed by a device synchronisation, so any wall clock around it is honest."""
     device = torch.device(device)
     if device.type != "cuda":
@@ -35,6 +38,19 @@ def timed_call(fn: Callable[[], T], device: torch.device | str) -> Callable[[], 
         return result
 
     return call
+
+
+class RoundHooks:
+    """What a round loop does around each round: nothing in one process. Data-parallel ranks
+    override both (a barrier before; the slowest rank's time after), so every rank takes the same
+    decision to stop from the same numbers."""
+
+    def before(self) -> None:
+        """Called just before a round's clock starts."""
+
+    def after(self, seconds: float) -> float:
+        """The time this round counts as, given this process's own."""
+        return seconds
 
 
 @dataclass(frozen=True)
@@ -75,17 +91,21 @@ class Timing:
         return float(q3 - q1)
 
 
-def measure(fn: Callable[[], T], device: torch.device | str, config: TimingConfig | None = None) -> tuple[Timing, T]:
-    """Warm up (CUDA context, kernels, allocator), then time one call per round."""
-    config = config or TimingConfig()
-    call = timed_call(fn, device)
+def measure(
+    fn: Callable[[], T], device: torch.device | str, config: TimingConfig | None = None, hooks: RoundHooks | None = None
+) -> tuple[Timing, T]:
+    """Warm up (CUDA context, kernels, allocator), then time one call per round until the stop
+    rule: at least `min_rounds`, and `min_time` seconds of them, at most `max_rounds`."""
+    config, hooks = config or TimingConfig(), hooks or RoundHooks()
+    call = synchronised(fn, device)
     result = None
     for _ in range(config.warmup):
         result = call()
     synchronize(device)
     samples: list[float] = []
     while len(samples) < config.min_rounds or (sum(samples) < config.min_time and len(samples) < config.max_rounds):
+        hooks.before()
         start = time.perf_counter()
         result = call()
-        samples.append(time.perf_counter() - start)
+        samples.append(hooks.after(time.perf_counter() - start))
     return Timing(tuple(samples), torch.get_num_threads()), result

@@ -59,6 +59,9 @@ class Step:
     after_points: int
 
 
+MAD_TO_SD = 1.4826  # σ = 1.4826 × median absolute deviation for normal data (1 / Φ⁻¹(3/4))
+
+
 def log_median_se(samples: np.ndarray) -> float:
     """The standard error of the median log time of one run's rounds (robust: from their IQR)."""
     logs = np.log(samples[samples > 0])
@@ -73,7 +76,7 @@ def series_noise(levels: np.ndarray, ses: np.ndarray) -> float:
     median ignores the few that are steps."""
     if len(levels) < 3:
         return 0.0
-    spread = 1.4826 * float(np.median(np.abs(np.diff(levels)))) / np.sqrt(2)  # MAD → σ of one point
+    spread = MAD_TO_SD * float(np.median(np.abs(np.diff(levels)))) / np.sqrt(2)  # a difference has √2·σ
     within = float(np.nanmedian(ses**2)) if np.isfinite(ses).any() else 0.0
     return float(np.sqrt(max(spread**2 - within, 0.0)))
 

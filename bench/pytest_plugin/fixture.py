@@ -14,7 +14,7 @@ from bench.harness.axes import DEVICES
 from bench.harness.cases import Case, ImplSpec, parse_dtype
 from bench.harness.runner import PreparedCase, case_threads, conclude, prepare, prepare_configured
 from bench.harness.threads import limited_threads
-from bench.harness.timing import timed_call
+from bench.harness.timing import synchronised
 from bench.judge.reference import Reference, reference_solution
 from bench.problems.catalogue import CATALOGUE, load
 from bench.problems.problem import Problem
@@ -118,7 +118,7 @@ class LinregBench:
         benchmark, case = self.benchmark, prepared.case
         if getattr(benchmark, "group", "") is None:  # a @pytest.mark.benchmark(group=...) wins
             benchmark.group = f"{p.name} (n={p.n}, d={p.d}, k={p.k})"
-        timed = timed_call(prepared.fit, case.device)
+        timed = synchronised(prepared.fit, case.device)
         with limited_threads(case_threads(prepared, p, case, None)):
             if not getattr(benchmark, "disabled", False):
                 timed()  # warm-up: CUDA context, kernels, allocator; as `linreg-bench run` does

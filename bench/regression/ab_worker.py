@@ -43,8 +43,13 @@ LAYOUTS = (
 )  # fmt: skip
 
 
+def _synchronised(timing):
+    """The driven tree's synchronising wrapper: `synchronised`, or `timed_call` before its rename."""
+    return getattr(timing, "synchronised", None) or timing.timed_call
+
+
 def _harness() -> tuple:
-    """(load a problem, Case, ImplSpec, parse_dtype, prepare, timed_call) from the driven tree."""
+    """(load a problem, Case, ImplSpec, parse_dtype, prepare, synchronised) from the driven tree."""
     error: ImportError | None = None
     for layout in LAYOUTS:
         try:
@@ -54,7 +59,7 @@ def _harness() -> tuple:
             continue
         cases = modules["cases"]
         return (modules["problems"].load, cases.Case, cases.ImplSpec, cases.parse_dtype,
-                modules["runner"].prepare, modules["timing"].timed_call)  # fmt: skip
+                modules["runner"].prepare, _synchronised(modules["timing"]))  # fmt: skip
     raise error
 
 
@@ -67,7 +72,7 @@ def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None =
     installed package). Shared by the timing worker and the instruction counter (`instructions.py`)."""
     sys.path[0] = root  # not this script's folder: its modules would shadow top-level names
     try:
-        load_problem, Case, ImplSpec, parse_dtype, prepare, timed_call = _harness()
+        load_problem, Case, ImplSpec, parse_dtype, prepare, synchronised = _harness()
     except ImportError as exc:
         raise WorkerError(f"the project at {root} has no A/B-capable harness ({exc})") from None
     calls = []
@@ -76,7 +81,7 @@ def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None =
         prepared = prepare(load_problem(case["dataset"]), Case(spec, case["device"], parse_dtype(case["dtype"])), {})
         if prepared.skip_reason is not None:
             raise WorkerError(f"{case['impl']} {case['device']} {case['dtype']}: skipped: {prepared.skip_reason}")
-        call = timed_call(prepared.fit, case["device"])
+        call = synchronised(prepared.fit, case["device"])
         factor = (slowdown or {}).get(spec.name)
         if factor:
             call = _slowed(call, factor)

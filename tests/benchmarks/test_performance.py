@@ -23,7 +23,7 @@ import torch
 from bench.harness.cases import Case, ImplSpec
 from bench.harness.roofline import peaks, peaks_key, roofline_figures
 from bench.harness.runner import PreparedCase, conclude, prepare
-from bench.harness.timing import Timing, timed_call
+from bench.harness.timing import Timing, synchronised
 from bench.judge.reference import reference_solution
 from bench.problems import catalogue as problems
 
@@ -76,7 +76,7 @@ def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dic
     prepared: PreparedCase = prepare(p, Case(ImplSpec.parse(spec), device, dtype), overrides=overrides)
     if prepared.skip_reason is not None:
         pytest.skip(prepared.skip_reason)
-    timed = timed_call(prepared.fit, device)
+    timed = synchronised(prepared.fit, device)
     timed()  # warm-up, as `linreg-bench run` does
     fit = benchmark(timed)
     outcome = conclude(p, prepared, reference, fit, timing=None)
