@@ -12,7 +12,7 @@ import torch
 from torch.nn import functional
 
 from impls.cost import Cost, sgd_epochs
-from impls.cuda_graphs import GraphedEpoch
+from impls.cuda_graphs import GraphedEpoch, ReplayCache
 from impls.declarations import Declaration
 from impls.fit import LinearFit
 from impls.init import initial_parameters
@@ -188,6 +188,7 @@ class IterativeImplementation(Implementation):
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.replay = ReplayCache()  # graph=true: one capture per inputs, kept across fits (cuda_graphs.py)
         if not self.takes_optimizer and (self.options.optimizer != "sgd" or self.options.optimizer_args):
             raise OptionError(
                 f"{self.name} is the tutorial's hand-written SGD: optimizer and optimizer_args apply to nn-linear"

@@ -4,6 +4,9 @@ one captured CUDA graph per epoch instead of 3·n/B kernel launches from Python.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 
 from impls.base import IterativeImplementation
@@ -12,6 +15,13 @@ from impls.declarations import MANUAL_GRADIENT
 from impls.fit import LinearFit
 from impls.options import GraphedTrainOptions, OptionError
 from impls.sharded import Collectives, global_batch_part
+
+
+@dataclass
+class _Loop:
+    theta: torch.Tensor
+    data: ShuffleBuffer
+    run_epoch: Callable[[], None]
 
 
 class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
@@ -28,7 +38,23 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: GraphedTrainOptions = self.options
-        generator, theta = self.start_theta(X, y)
+        generator, start = self.start_theta(X, y)
+        loop = self.replay.get(X, y, lambda: self._loop(X, y, start)) if o.graph else self._loop(X, y, start)
+        loop.theta.copy_(start)  # a kept graph replays into the same parameter buffer: reset it
+        losses = []
+        for epoch in range(1, o.epochs + 1):
+            loop.data.refill(generator)
+            loop.run_epoch()
+            self.end_epoch(epoch, *self.split_theta(loop.theta), X, y, losses)
+        fit = self.finish(loop.theta, losses)
+        if o.graph:
+            fit.work["capture_s"] = getattr(loop.run_epoch, "capture_s", float("nan"))
+        return fit
+
+    def _loop(self, X: torch.Tensor, y: torch.Tensor, start: torch.Tensor) -> _Loop:
+        """The buffers one epoch reads and writes, and what runs it (a graph replays the same ones)."""
+        o: GraphedTrainOptions = self.options
+        theta = start.clone()
         data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)
         residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
         grad = torch.empty_like(theta)
@@ -41,13 +67,7 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
                 torch.mm(A_batch.T, r, out=grad)
                 theta.sub_(grad, alpha=step)
 
-        run_epoch = self.epoch_runner(epoch_steps, X)
-        losses = []
-        for epoch in range(1, o.epochs + 1):
-            data.refill(generator)
-            run_epoch()
-            self.end_epoch(epoch, *self.split_theta(theta), X, y, losses)
-        return self.finish(theta, losses)
+        return _Loop(theta, data, self.epoch_runner(epoch_steps, X))
 
     def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
         """Data-parallel SGD: `batch_size` rows per rank, a global batch of world × batch_size. Every

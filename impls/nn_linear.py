@@ -142,21 +142,19 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         """`self.observer(epoch, weight, bias)`, when set, observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
-        net, generator = self.start_net(X, y)
-        loss_fn = nn.MSELoss()
-        args = graph_safe_args(o.optimizer, o.optimizer_args) if o.graph else o.optimizer_args
-        optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, args)
-        step = training_step(net, loss_fn, optimizer)
-        if o.loader == "dataloader":
-            loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
+        start, generator = self.start_net(X, y)
+        if o.graph:  # one capture per inputs, kept: reset the kept module and optimizer to the start
+            net, optimizer, run_epoch, data = self.replay.get(X, y, lambda: self._loop(X, y, start, generator))
+            with torch.no_grad():
+                for kept, fresh in zip(net.parameters(), start.parameters(), strict=True):
+                    kept.copy_(fresh)
+            for state in optimizer.state.values():  # in place: the graph reads these very tensors
+                for value in state.values():
+                    if isinstance(value, torch.Tensor):
+                        value.zero_()
         else:
-            data = ShuffleBuffer(X, y, o.batch_size, ones_column=False)
-
-        def epoch_steps() -> None:
-            for X_batch, y_batch in loader if o.loader == "dataloader" else data.batches:
-                step(X_batch, y_batch)
-
-        run_epoch = self.epoch_runner(epoch_steps, X)
+            net, optimizer, run_epoch, data = self._loop(X, y, start, generator)
+        loss_fn = nn.MSELoss()
         losses = []
         zero = torch.zeros(y.shape[1], dtype=X.dtype, device=X.device)  # the bias without an intercept
         for epoch in range(1, o.epochs + 1):
@@ -171,10 +169,31 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
         weight = net.weight.detach().clone()
         bias = net.bias.detach().clone() if net.bias is not None else zero
         fit = LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
+        if o.graph:
+            fit.work["capture_s"] = getattr(run_epoch, "capture_s", float("nan"))
         if isinstance(optimizer, torch.optim.LBFGS):  # up to max_iter loss evaluations a step, not one
             evaluations = optimizer.state[optimizer.param_groups[0]["params"][0]].get("func_evals", 0)
             fit.work["evaluations_per_row"] = evaluations * min(o.batch_size, X.shape[0]) / X.shape[0]
         return fit
+
+    def _loop(self, X: torch.Tensor, y: torch.Tensor, net: nn.Module, generator: torch.Generator):
+        """(net, optimizer, what runs one epoch, the shuffle buffer or None for the DataLoader)."""
+        o: NNLinearOptions = self.options
+        args = graph_safe_args(o.optimizer, o.optimizer_args) if o.graph else o.optimizer_args
+        optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, args)
+        step = training_step(net, nn.MSELoss(), optimizer)
+        if o.loader == "dataloader":
+            loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
+            data = None
+        else:
+            data = ShuffleBuffer(X, y, o.batch_size, ones_column=False)
+            loader = data.batches
+
+        def epoch_steps() -> None:
+            for X_batch, y_batch in loader:
+                step(X_batch, y_batch)
+
+        return net, optimizer, self.epoch_runner(epoch_steps, X), data
 
 
 def ddp_model(net: nn.Module, comm: Collectives) -> nn.Module:
