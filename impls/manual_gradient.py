@@ -4,6 +4,7 @@ one captured CUDA graph per epoch instead of 3·n/B kernel launches from Python.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,12 @@ class _Loop:
     theta: torch.Tensor
     data: ShuffleBuffer
     run_epoch: Callable[[], None]
+    compile_s: float = float("nan")
+
+
+def sgd_update(A: torch.Tensor, y: torch.Tensor, theta: torch.Tensor, step: float) -> torch.Tensor:
+    """θ − (lr/B)·Aᵀ(Aθ − y): one step, as a pure function `torch.compile` can fuse."""
+    return theta - step * (A.T @ (A @ theta - y))
 
 
 class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
@@ -32,14 +39,15 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     update stalls a few digits above the optimum (its rounding swallows small steps)."""
 
     tutorial = "d2l-reference"
-    speed_options = ("graph",)
+    speed_options = ("graph", "compile")
     data_parallel = "sampler"
     grid = {**IterativeImplementation.grid, "graph": (False, True)}
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: GraphedTrainOptions = self.options
         generator, start = self.start_theta(X, y)
-        loop = self.replay.get(X, y, lambda: self._loop(X, y, start)) if o.graph else self._loop(X, y, start)
+        kept = o.graph or o.compile  # a captured graph or a compiled step: built once per inputs
+        loop = self.replay.get(X, y, lambda: self._loop(X, y, start)) if kept else self._loop(X, y, start)
         loop.theta.copy_(start)  # a kept graph replays into the same parameter buffer: reset it
         losses = []
         for epoch in range(1, o.epochs + 1):
@@ -49,6 +57,8 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         fit = self.finish(loop.theta, losses)
         if o.graph:
             fit.work["capture_s"] = getattr(loop.run_epoch, "capture_s", float("nan"))
+        if o.compile:
+            fit.work["compile_s"] = loop.compile_s
         return fit
 
     def _loop(self, X: torch.Tensor, y: torch.Tensor, start: torch.Tensor) -> _Loop:
@@ -59,6 +69,8 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
         grad = torch.empty_like(theta)
         step = o.lr / o.batch_size
+        if o.compile:
+            return self._compiled_loop(theta, data, step)
 
         def epoch_steps() -> None:
             for A_batch, y_batch in data.batches:
@@ -68,6 +80,22 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
                 theta.sub_(grad, alpha=step)
 
         return _Loop(theta, data, self.epoch_runner(epoch_steps, X))
+
+    @staticmethod
+    def _compiled_loop(theta: torch.Tensor, data: ShuffleBuffer, step: float) -> _Loop:
+        """The same update as one compiled function of the batch; compiled here, on every batch shape
+        the epochs will see (the last batch may be shorter), so no timed epoch pays for compiling."""
+        update = torch.compile(sgd_update, dynamic=False)
+        started = time.perf_counter()
+        for A_batch, y_batch in {tuple(a.shape): (a, b) for a, b in data.batches}.values():
+            update(A_batch, y_batch, theta, step)  # pure: nothing is changed
+        compile_s = time.perf_counter() - started
+
+        def epoch_steps() -> None:
+            for A_batch, y_batch in data.batches:
+                theta.copy_(update(A_batch, y_batch, theta, step))
+
+        return _Loop(theta, data, epoch_steps, compile_s)
 
     def fit_sharded(self, X: torch.Tensor, y: torch.Tensor, comm: Collectives) -> LinearFit:
         """Data-parallel SGD: `batch_size` rows per rank, a global batch of world × batch_size. Every

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import time
 
 import torch
 from torch import nn
@@ -81,7 +82,7 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
     grid = {"optimizer": ("sgd", "adam", "lbfgs"), "loader": LOADERS}
     default_variants = ({"loader": "tensor"},)  # beside the tutorial's DataLoader: what it costs
     tutorial = "nn-linear"  # with loader=dataloader and no graph it is the tutorial loop itself
-    speed_options = ("loader", "graph")
+    speed_options = ("loader", "graph", "compile")
     data_parallel = "sampler"
 
     def __init__(self, **options) -> None:
@@ -143,7 +144,7 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
         """`self.observer(epoch, weight, bias)`, when set, observes each epoch instead of the fit recording losses."""
         o: NNLinearOptions = self.options
         start, generator = self.start_net(X, y)
-        if o.graph:  # one capture per inputs, kept: reset the kept module and optimizer to the start
+        if o.graph or o.compile:  # one capture or compile per inputs, kept: reset module and optimizer
             net, optimizer, run_epoch, data = self.replay.get(X, y, lambda: self._loop(X, y, start, generator))
             with torch.no_grad():
                 for kept, fresh in zip(net.parameters(), start.parameters(), strict=True):
@@ -171,6 +172,8 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
         fit = LinearFit(weight, bias, torch.stack(losses).tolist() if losses else [])
         if o.graph:
             fit.work["capture_s"] = getattr(run_epoch, "capture_s", float("nan"))
+        if o.compile:
+            fit.work["compile_s"] = run_epoch.compile_s
         if isinstance(optimizer, torch.optim.LBFGS):  # up to max_iter loss evaluations a step, not one
             evaluations = optimizer.state[optimizer.param_groups[0]["params"][0]].get("func_evals", 0)
             fit.work["evaluations_per_row"] = evaluations * min(o.batch_size, X.shape[0]) / X.shape[0]
@@ -181,7 +184,8 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
         o: NNLinearOptions = self.options
         args = graph_safe_args(o.optimizer, o.optimizer_args) if o.graph else o.optimizer_args
         optimizer = make_optimizer(o.optimizer, net.parameters(), o.lr, args)
-        step = training_step(net, nn.MSELoss(), optimizer)
+        forward = torch.compile(net, dynamic=False) if o.compile else net  # as users compile a model
+        step = training_step(forward, nn.MSELoss(), optimizer)
         if o.loader == "dataloader":
             loader = DataLoader(TensorDataset(X, y), batch_size=o.batch_size, shuffle=True, generator=generator)
             data = None
@@ -193,7 +197,21 @@ class NNLinear(IterativeImplementation, declaration=NN_LINEAR):
             for X_batch, y_batch in loader:
                 step(X_batch, y_batch)
 
-        return net, optimizer, self.epoch_runner(epoch_steps, X), data
+        if not o.compile:
+            return net, optimizer, self.epoch_runner(epoch_steps, X), data
+        epoch_steps.compile_s = _compile_on(forward, net, X, y, o.batch_size)
+        return net, optimizer, epoch_steps, data
+
+
+def _compile_on(forward: nn.Module, net: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int) -> float:
+    """Compile the forward and its backward on each batch shape an epoch has (a shorter last one
+    too), before any timed epoch; the gradients it leaves are cleared. Returns the seconds it took."""
+    started = time.perf_counter()
+    for rows in dict.fromkeys((min(batch, len(X)), len(X) % batch or min(batch, len(X)))):
+        nn.functional.mse_loss(forward(X[:rows]), y[:rows]).backward()
+    for parameter in net.parameters():
+        parameter.grad = None
+    return time.perf_counter() - started
 
 
 def ddp_model(net: nn.Module, comm: Collectives) -> nn.Module:

@@ -77,14 +77,20 @@ def build_options(options_type: type, values: dict[str, Any], owner: str) -> Any
 @dataclass(frozen=True)
 class GraphedTrainOptions(TrainOptions):
     """`graph` (CUDA only): the first epoch runs as the plain loop, later ones replay it as one
-    captured CUDA graph — the same kernels in the same order, so the same parameters."""
+    captured CUDA graph — the same kernels in the same order, so the same parameters. `compile`:
+    the step through `torch.compile` (inductor), compiled once per inputs before the first epoch and
+    its compile time reported apart (`compile_s`)."""
 
     graph: bool = False
+    compile: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.graph, bool):
-            raise OptionError(f"graph must be true or false, got {self.graph!r}")
+        for name in ("graph", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise OptionError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if self.graph and self.compile:
+            raise OptionError("graph=true and compile=true: choose one (compile's mode='reduce-overhead' graphs too)")
 
 
 @dataclass(frozen=True)

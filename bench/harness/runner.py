@@ -118,8 +118,9 @@ def conclude(
     if not objective.declared:
         said.append(f"judged as iterative least squares: {prepared.case.spec.name} declares no objective()")
     row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, said))}
-    if "capture_s" in fit.work:  # graph=true: the one CUDA-graph capture, kept out of the timed rounds
-        row["capture_s"] = fit.work["capture_s"]
+    for once in ("capture_s", "compile_s"):  # graph / compile: paid once per case, outside the timed rounds
+        if once in fit.work:
+            row[once] = fit.work[once]
     if timing is not None:
         row.update(
             time_median_s=timing.median,

@@ -10,7 +10,7 @@ import pandas as pd
 RESULT_COLUMNS = [
     "impl", "device", "dtype", "dataset", "n", "d", "k", "fit_intercept",
     "status", "reason",
-    "time_median_s", "time_iqr_s", "rounds", "threads", "event_median_s", "event_vs_wall", "capture_s",
+    "time_median_s", "time_iqr_s", "rounds", "threads", "event_median_s", "event_vs_wall", "capture_s", "compile_s",
     "final_loss", "excess_loss", "param_distance",
     "opt_distance_se", "opt_tol_se", "truth_error_se", "truth_tol_se",
     "digits_ref", "digits_scaled", "digits_floor", "reference_digits", "lre_min", "lre_params",

@@ -1,0 +1,33 @@
+"""compile=true: the step through torch.compile (inductor), compiled once per inputs before the
+first epoch, its compile time apart from the fit's; the parameters those of the eager loop. Slow
+(a compile takes seconds to tens of seconds on a small machine): outside `pytest -m quick`."""
+
+import pytest
+import torch
+
+import impls
+from bench.judge.checks import judge
+from bench.judge.reference import reference_solution
+from bench.problems import load
+
+
+@pytest.mark.parametrize(("name", "options"), [("manual-gradient", {}), ("nn-linear", {"loader": "tensor"})])
+def test_a_compiled_fit_is_the_eager_fit_and_compiles_once(name, options):
+    p = load("d2l")
+    X, y = p.X.float(), p.y.float()
+    eager = impls.create(name, **options).fit(X, y)
+    compiled = impls.create(name, compile=True, **options)
+    first = compiled.fit(X, y)
+    second = compiled.fit(X, y)
+    assert first.work["compile_s"] == second.work["compile_s"] > 0  # one compile, kept, reported apart
+    ref = reference_solution(p.X, p.y)
+    for fit in (first, second):
+        assert judge(fit, p, ref, torch.float32, True).status == "ok"
+        # the same arithmetic up to inductor's fusion: within float32 rounding of the eager parameters
+        torch.testing.assert_close(fit.weight, eager.weight, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(fit.bias, eager.bias, rtol=1e-5, atol=1e-6)
+
+
+def test_compile_and_graph_are_one_or_the_other():
+    with pytest.raises(impls.OptionError, match="graph=true and compile=true: choose one"):
+        impls.create("manual-gradient", compile=True, graph=True)
