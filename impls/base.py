@@ -68,6 +68,11 @@ class Implementation(ABC):
         (impls/objective.py); one that declares nothing is judged as iterative least squares."""
         return UNDECLARED
 
+    def checks_finiteness(self) -> bool:
+        """True where `fit_unchecked` proves X and y finite in its own first pass (`prove_finite` on
+        the sums it computes anyway), so `fit` need not read the data once more to check them."""
+        return False
+
     def unsupported_reason(self, device: str | torch.device, dtype: torch.dtype) -> str | None:
         """Why this implementation cannot run on (device, dtype), or None when it can."""
         device_type = torch.device(device).type
@@ -82,7 +87,7 @@ class Implementation(ABC):
         """The checked entry point for API users: X (n, d) and y (n, k) as tensors (NumPy arrays are
         converted, and the fit says so in its notes), validated once, then `fit_unchecked`.
         `sample_weight` (n,), non-negative: minimise Σ wᵢ‖yᵢ − Wxᵢ − b‖², where supported."""
-        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
+        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason, not self.checks_finiteness())
         weight = None if sample_weight is None else self._checked_weights(sample_weight, X)
         fit = self.fit_prepared(X, y, weight)
         fit.notes[:0] = notes
@@ -249,7 +254,7 @@ class IterativeImplementation(Implementation):
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, on_epoch: EpochCallback | None = None
     ) -> LinearFit:
         """As `Implementation.fit`, with an optional per-epoch observer."""
-        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason)
+        X, y, notes = checked_input(X, y, self.name, self.unsupported_reason, not self.checks_finiteness())
         weight = None if sample_weight is None else self._checked_weights(sample_weight, X)
         fit = self.fit_prepared(X, y, weight, on_epoch)
         fit.notes[:0] = notes

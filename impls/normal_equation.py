@@ -15,6 +15,7 @@ from impls.objective import EXACT_LEAST_SQUARES, Objective
 from impls.options import SCALINGS, SOLVERS, NormalEquationOptions
 from impls.sharded import Collectives
 from impls.sharded_closed_form import sharded_normal_equation
+from impls.validation import prove_finite
 from impls.weighting import to_unweighted
 
 MAX_OFFSET = 1.0  # centre algebraically while every column's mean² ≤ this × its variance
@@ -56,6 +57,7 @@ def centred_products(X: torch.Tensor, y: torch.Tensor, work: dict | None = None)
     `work["gram_passes"]` for the work model)."""
     n = X.shape[0]
     XtX, Xty, x_sum, y_sum = gram_and_sums(X, y)
+    prove_finite(X, y, (x_sum, y_sum), "normal-equation")
     x_mean, y_mean = x_sum / n, y_sum / n
     variance = XtX.diagonal() / n - x_mean**2
     if bool((x_mean**2 <= MAX_OFFSET * variance).all()):
@@ -72,7 +74,8 @@ def solve_auto(
     if fit_intercept:
         G, b, x_mean, y_mean = centred_products(X, y, work)
     else:
-        G, b, _, _ = gram_and_sums(X, y)
+        G, b, x_sum, y_sum = gram_and_sums(X, y)
+        prove_finite(X, y, (x_sum, y_sum), "normal-equation")
         x_mean = y_mean = None
     scale = G.diagonal().sqrt()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
@@ -166,6 +169,10 @@ class NormalEquation(Implementation, declaration=NORMAL_EQUATION):
 
     def objective(self) -> Objective:
         return EXACT_LEAST_SQUARES
+
+    def checks_finiteness(self) -> bool:
+        """`auto` sums X and y in its Gram pass: those sums prove the data finite (validation.py)."""
+        return self.options.solver == "auto"
 
     def fit_unchecked(self, X: torch.Tensor, y: torch.Tensor) -> LinearFit:
         o: NormalEquationOptions = self.options

@@ -30,12 +30,22 @@ def all_finite(t: torch.Tensor) -> bool:
     return bool(torch.isfinite(t.sum())) or bool(torch.isfinite(t).all())
 
 
+def prove_finite(X: torch.Tensor, y: torch.Tensor, sums: tuple[torch.Tensor, ...], who: str) -> None:
+    """For a fit that summed X and y in its first pass anyway (the Gram pass): finite sums prove the
+    data finite at no cost; otherwise look element by element, and raise where a value is bad (huge
+    finite values that overflowed the sums pass, as in `all_finite`)."""
+    if not all(bool(torch.isfinite(s).all()) for s in sums):
+        validate(X, y, who)
+
+
 def _first_nonfinite(t: torch.Tensor) -> tuple[int, int]:
     bad = (~torch.isfinite(t)).nonzero()[0].tolist()
     return (bad[0], bad[1]) if len(bad) == 2 else (bad[0], 0)
 
 
-def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
+def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit", finite: bool = True) -> None:
+    """The contract, or InvalidInput naming what breaks it and where. `finite=False` leaves the
+    values to an implementation whose first pass proves them finite (`checks_finiteness`)."""
     for name, t in (("X", X), ("y", y)):
         if not isinstance(t, torch.Tensor):
             raise InvalidInput(f"{who}: {name} must be a torch.Tensor, got {type(t).__name__}")
@@ -59,7 +69,7 @@ def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
         raise InvalidInput(f"{who}: X is on {X.device} but y is on {y.device}; move both to one device")
     if X.dtype != y.dtype:
         raise InvalidInput(f"{who}: X is {X.dtype} but y is {y.dtype}; use one dtype for both")
-    for name, t in (("X", X), ("y", y)):
+    for name, t in (("X", X), ("y", y)) if finite else ():
         if not all_finite(t):
             row, col = _first_nonfinite(t)
             value = t[row, col].item()
@@ -67,7 +77,11 @@ def validate(X: torch.Tensor, y: torch.Tensor, who: str = "fit") -> None:
 
 
 def checked_input(
-    X: Any, y: Any, who: str, unsupported_reason: Callable[[torch.device, torch.dtype], str | None]
+    X: Any,
+    y: Any,
+    who: str,
+    unsupported_reason: Callable[[torch.device, torch.dtype], str | None],
+    finite: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """(X, y, notes) ready for an implementation's `fit_unchecked`: NumPy arrays converted (and
     noted), the contract checked, and the device and dtype ones the implementation supports."""
@@ -84,7 +98,7 @@ def checked_input(
             value = torch.as_tensor(value)
         converted.append(value)
     X, y = converted
-    validate(X, y, who)
+    validate(X, y, who, finite)
     reason = unsupported_reason(X.device, X.dtype)
     if reason is not None:
         raise InvalidInput(reason)
