@@ -77,7 +77,10 @@ class ImplSpec:
         if optimizer_args:
             options["optimizer_args"] = {**options.get("optimizer_args", {}), **optimizer_args}
         spec = cls(name.strip(), tuple(options.items()))
-        cls_(**dict(spec.options))  # validate now, at the boundary, not in the middle of a run
+        try:
+            cls_(**dict(spec.options))  # validate now, at the boundary, not in the middle of a run
+        except impls.OptionError as exc:
+            raise InputError(f"--impl {text}: {exc}") from None
         return spec
 
 
