@@ -127,6 +127,9 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
     )
     sweep_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
+    sweep_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier sweep wrote to --out (default: refuse)"
+    )
     sweep_cmd.set_defaults(handler="sweep:command_sweep")
 
 
@@ -214,6 +217,9 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
         "--alpha", type=v.PROBABILITY, default=0.002, help="significance level of the rank test (0.002)"
     )
     parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier comparison wrote to --out (default: refuse)"
+    )
 
 
 def add_studies_commands(commands: argparse._SubParsersAction) -> None:
@@ -230,6 +236,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     cond.add_argument("--n", type=v.ROWS, default=1000)
     cond.add_argument("--d", type=v.COLUMNS, default=10)
     cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
+    cond.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier conditioning wrote to --out (default: refuse)"
+    )
     cond.set_defaults(handler="studies:command_conditioning")
 
     stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
@@ -262,6 +271,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
         "--dist-timeout", type=v.TIMEOUT, default=300.0, help="seconds a rank waits for the others (default 300)"
     )
     stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
+    stream.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier stream wrote to --out (default: refuse)"
+    )
     stream.set_defaults(handler="studies:command_stream")
 
     scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
@@ -290,6 +302,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
         "--no-model", action="store_true", help="--nproc: skip the all-reduce probe and the α–β predictions"
     )
     scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
+    scale_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier scale wrote to --out (default: refuse)"
+    )
     scale_cmd.set_defaults(handler="studies:command_scale")
 
 

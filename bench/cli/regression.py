@@ -24,6 +24,7 @@ from bench.regression.instructions import CountPlan, compare_counts, count_both
 from bench.reports.comparison_report import comparison_markdown
 from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
+from bench.results import outputs
 from bench.results.readers import LoadedResults, load_results
 from bench.results.store import RunFolder
 
@@ -52,6 +53,7 @@ def report_comparison(base: LoadedResults, new: LoadedResults, args: argparse.Na
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
+            folder.claim(outputs.COMPARE, args.overwrite)
             folder.write_frame("comparison.csv", comparison)
             folder.write_text("comparison.md", text)
             page_data = {"comparison": comparison, "base": base.frame, "new": new.frame}
@@ -119,6 +121,7 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
+            folder.claim(outputs.INSTRUCTIONS, args.overwrite)
             folder.write_frame("instructions.csv", comparison)
             folder.write_text("instructions.md", text)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0

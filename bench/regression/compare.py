@@ -148,6 +148,9 @@ def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
         times = samples(row["time_samples_s"])
         if times.size == 0:
             raise InputError(f"{origin}: case {' '.join(map(str, key))} has no raw round times to compare")
+        if not (np.isfinite(times).all() and (times > 0).all()):
+            raise InputError(f"{origin}: case {' '.join(map(str, key))} has round times that are not finite "
+                             "positive seconds: nothing to compare")  # fmt: skip
         cases[key] = times
     return cases
 
@@ -181,6 +184,9 @@ def compare(base: LoadedResults, new: LoadedResults, config: CompareConfig | Non
         else:
             row.update(compare_samples(base_times, new_times, config))
         rows.append(row)
+    if not any(key in new_cases for key in base_cases):  # a gate that compared nothing must not pass
+        raise InputError(f"{base.origin} and {new.origin} have no case in common: nothing was compared "
+                         f"({len(base_cases)} timed case(s) in one, {len(new_cases)} in the other)")  # fmt: skip
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
