@@ -118,3 +118,25 @@ def test_sigterm_releases_and_removes_the_lock(tmp_path, monkeypatch, capsys):
     assert "terminated" in capsys.readouterr().err
     assert not (out / ".lock").exists()
     assert signal.getsignal(signal.SIGTERM) == before  # the process's own handler is given back
+
+
+def test_found_by_fuzzing_a_refusal_changes_nothing(tmp_path, capsys):
+    """tests/test_fuzz_cli.py's first run: `--overwrite` over a folder whose results.csv is a folder
+    cleared the models and machine.json, then failed on it; a refused `--resume` of a corrupt
+    results.csv had already removed the stale temporaries."""
+    out = tmp_path / "r"
+    assert main(["run", *QUICK, "--impl", "sklearn", "--out", str(out)]) == 0
+    (out / "results.csv").unlink()
+    (out / "results.csv").mkdir()
+    before = snapshot(out)
+    capsys.readouterr()
+    assert main(["run", *QUICK, "--impl", "sklearn", "--out", str(out), "--overwrite"]) == 2
+    assert "results.csv: is a folder where run writes a file" in one_error_line(capsys)
+    assert snapshot(out) == before
+    (out / "results.csv").rmdir()
+    (out / "results.csv").write_bytes(b"\x00\x01")
+    (out / ".results.csv.x1.tmp").write_bytes(b"half")
+    before = snapshot(out)
+    assert main(["run", *QUICK, "--impl", "sklearn", "--resume", str(out)]) == 2
+    assert "not a readable results.csv" in one_error_line(capsys)
+    assert snapshot(out) == before

@@ -190,8 +190,7 @@ def _decide(folder: RunFolder, args: argparse.Namespace, world: World | None) ->
     what a run writes."""
     out = folder.root
     if args.resume is not None:
-        folder.remove_temporaries()
-        check_resume_arguments(folder, args, world)
+        check_resume_arguments(folder, args, world)  # stale temporaries go once the rows are read back
         return
     refusal = f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it"
     folder.claim(outputs.RUN, args.overwrite, refusal, anything=True)
@@ -212,6 +211,7 @@ def _run_into(
     out = folder.root
     notes: list[str] = []
     finished = folder.load_finished(notes) if args.resume is not None else set()
+    folder.remove_temporaries()
     for note in notes:
         print(f"linreg-bench: note: {note}", file=sys.stderr)
     if world is not None:

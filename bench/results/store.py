@@ -99,8 +99,8 @@ class RunFolder:
         """Decide, holding the lock, what happens to what an earlier command left here: another
         command's outputs are never mixed with these; this command's own are refused unless
         `overwrite`, which then removes exactly them (with `anything`, any file at all is refused
-        without `overwrite`: `run`'s rule). Stale temporaries of a killed writer go first."""
-        self.remove_temporaries()
+        without `overwrite`: `run`'s rule). Stale temporaries of a killed writer go once the folder
+        is accepted: a refusal changes nothing."""
         names = {p.name for p in self.previous_outputs()}
         mine = {*outputs.files, *outputs.folders, *(["models"] if outputs.models is not None else [])}
         foreign = sorted((names & known_names()) - mine)
@@ -109,10 +109,16 @@ class RunFolder:
                              f"give {outputs.command} a folder of its own")  # fmt: skip
         earlier = sorted(names if anything else names & mine)
         if not earlier:
+            self.remove_temporaries()
             return
+        in_the_way = [name for name in outputs.files if (self.root / name).is_dir()]
+        if in_the_way:  # found by tests/test_fuzz_cli.py: overwrite cleared the rest, then failed on it
+            raise InputError(f"{self.root / in_the_way[0]}: is a folder where {outputs.command} writes a file; "
+                             "move it away (nothing was changed)")  # fmt: skip
         if not overwrite:
             raise InputError(refusal or f"{self.root}: not empty (an earlier {outputs.command}: "
                              f"{', '.join(earlier[:4])}); --overwrite replaces it, or give another --out")  # fmt: skip
+        self.remove_temporaries()
         self.clear(outputs)
 
     def remove_temporaries(self) -> None:
