@@ -47,6 +47,16 @@ def test_overwrite_removes_only_what_a_run_writes_even_in_models(tmp_path):
     assert (out / "my_plot.png").read_bytes() == b"png"
 
 
+def test_overwrite_removes_the_plots_of_the_earlier_run_png_and_svg(tmp_path):
+    out = tmp_path / "r"
+    plotted = [a for a in QUICK if a != "--no-plots"]
+    assert main(["run", *plotted, "--impl", "sklearn", "--out", str(out)]) == 0
+    assert (out / "fit_times.svg").is_file()
+    (out / "fit_times.png").unlink()
+    assert main(["run", *QUICK, "--impl", "sklearn", "--out", str(out), "--overwrite"]) == 0
+    assert not list(out.glob("*.svg"))
+
+
 def test_an_out_that_cannot_be_a_folder_is_one_line(tmp_path, capsys):
     """Before: FileExistsError / NotADirectoryError tracebacks from mkdir."""
     afile = tmp_path / "afile"

@@ -14,6 +14,11 @@ STREAM_MODEL = re.compile(r"^(closed-form|sgd)-stream\.pt$")
 TEMPORARY = re.compile(r"^\..+\.[^.]+\.tmp$")  # bench.atomic's `.<name>.<random>.tmp`
 
 
+def _with_svg(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Every plot is written twice, as PNG and as SVG (bench.reports.figures)."""
+    return names + tuple(n.removesuffix(".png") + ".svg" for n in names if n.endswith(".png"))
+
+
 @dataclass(frozen=True)
 class Outputs:
     """A command's files in its folder; `models` the pattern of what it writes under models/;
@@ -23,6 +28,9 @@ class Outputs:
     files: tuple[str, ...]
     models: re.Pattern | None = None
     folders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", _with_svg(self.files))
 
 
 RUN = Outputs(
