@@ -74,6 +74,8 @@ def _main(argv: list[str] | None) -> int:
         if not is_secondary_rank():  # every rank of a torchrun job meets the same error: rank 0 says it
             print(f"linreg-bench: error: {exc}", file=sys.stderr)
         else:  # the launcher stops every rank once one exits: leave after rank 0 has said it
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # that stop is expected: no "terminated" here
             time.sleep(SECONDARY_RANK_GRACE_S)
         return 2
     except OSError as exc:  # the file system said no (a full disk, a lost permission) while writing
