@@ -17,15 +17,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path` that replaces it only once the writer has finished."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _named(exc, path) from None
     os.close(handle)
     try:
         yield Path(temp)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file honours the umask
         os.replace(temp, path)
+    except OSError as exc:  # a full disk, a lost permission: the error names the file we meant
+        raise _named(exc, path) from None
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """The same error, naming the file being written (pandas and torch often name none, or the
+    temporary); the file at `path`, if there was one, is untouched."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def _umask() -> int:

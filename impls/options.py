@@ -3,6 +3,7 @@ from its code and free of torch, so that listing and parsing them imports nothin
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -12,6 +13,7 @@ SOLVERS = ("auto", "svd", "qr", "lstsq", "cholesky", "tsqr")
 SCALINGS = ("center", "none")
 ACCUMULATE = ("input", "float64")
 ESTIMATORS = ("LinearRegression", "Ridge", "SGDRegressor")
+MAX_EPOCHS = 1_000_000  # past this a typo is likelier than a plan: 1e12 epochs would run until killed
 
 
 class OptionError(ValueError):
@@ -49,16 +51,31 @@ class TrainOptions(ClosedFormOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise OptionError(f"epochs must be an integer >= 1, got {self.epochs!r}")
-        if not self.lr > 0:
-            raise OptionError(f"lr must be > 0, got {self.lr!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+        if not _is_integer(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise OptionError(f"epochs must be an integer >= 1 and at most {MAX_EPOCHS:,}, got {self.epochs!r}")
+        if not _is_number(self.lr) or not 0 < self.lr < math.inf:
+            raise OptionError(f"lr must be > 0 and finite, got {self.lr!r}")
+        if not _is_integer(self.batch_size) or self.batch_size < 1:
             raise OptionError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
+        if not isinstance(self.optimizer, str):
+            raise OptionError(f"optimizer must be a name, got {self.optimizer!r}")
+        if not isinstance(self.optimizer_args, dict):
+            raise OptionError(f"optimizer_args must be an object of keyword arguments, got {self.optimizer_args!r}")
         if self.init not in INITS:
             raise OptionError(f"init must be one of {', '.join(INITS)}, got {self.init!r}")
-        if not self.init_std > 0:
-            raise OptionError(f"init_std must be > 0, got {self.init_std!r}")
+        if not _is_number(self.init_std) or not 0 < self.init_std < math.inf:
+            raise OptionError(f"init_std must be > 0 and finite, got {self.init_std!r}")
+        if not _is_integer(self.seed) or not 0 <= self.seed < 2**63:
+            raise OptionError(f"seed must be an integer >= 0, got {self.seed!r}")
+
+
+def _is_integer(value: Any) -> bool:
+    """An int, not a bool (True is an int to Python, never an epoch count to a person)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def option_names(options_type: type) -> list[str]:

@@ -65,7 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # `pytest -m quick`: a one-minute check across every package. Left out: the benchmark matrix, and
 # the tests that start processes, kill runs or train for seconds (listed here by module or name).
 SLOW_MODULES = {"test_resume.py", "test_ab.py", "test_plugins.py", "test_sklearn_estimator.py", "test_streaming.py",
-                "test_pytest_plugin.py", "test_downstream_example.py", "test_compile.py"}  # fmt: skip
+                "test_pytest_plugin.py", "test_downstream_example.py", "test_compile.py",
+                "test_fuzz_cli.py"}  # fmt: skip
 SLOW_NAMES = ("lbfgs", "without_fcntl", "without_our_code", "fresh_process", "imports_no_heavy", "console_script",
               "default_run_writes", "side_by_side", "sweep_command", "answers_honestly",
               # data-parallel: each starts two or three real processes

@@ -16,14 +16,15 @@ TINY = [{"dataset": "crop-yields-5", "impl": "normal-equation", "device": "cpu",
 
 
 def test_worker_pairs_are_added_until_an_injected_slowdown_is_decided_and_the_case_then_stops():
-    # a 3x stretch: decided at the first look (3 pairs), long before the maximum of 8
+    # a 3x stretch: decided at a look (usually the first, at 3 pairs), and the case then stops
     design = SequentialDesign(factor=1.05, min_pairs=3, max_pairs=8)
     plan = ABPlan(TINY, design, rounds_per_pair=4, min_sample_time=0.002, slowdown={"normal-equation": 3.0})
     base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
-    assert new.frame.loc[0, "time_blocks"] == "4 4 4" and new.frame.loc[0, "pairs_to_verdict"] == 3
-    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 12
+    pairs = int(new.frame.loc[0, "pairs_to_verdict"])
+    assert 3 <= pairs <= 8 and new.frame.loc[0, "time_blocks"] == " ".join(["4"] * pairs)
+    assert base.frame.loc[0, "rounds"] == new.frame.loc[0, "rounds"] == 4 * pairs
     row = compare(base, new, CompareConfig(paired=True, design=design)).iloc[0]
-    assert row["verdict"] == "slower" and row["regression"] and row["replicates"] == "3 worker pair(s)", row.to_dict()
+    assert row["verdict"] == "slower" and row["regression"] and row["replicates"] == f"{pairs} worker pair(s)"
 
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lowest first. A module may import its own unit and units of strictly lower layers, nothing else.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bench.errors", "bench.atomic"),
+    ("bench.files",),
     ("bench.problems",),
     ("bench.judge",),
     ("bench.harness",),

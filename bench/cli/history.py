@@ -15,9 +15,10 @@ from bench.history.gather import gather
 from bench.reports import history_plots
 from bench.reports.history_report import history_markdown
 from bench.reports.html import html_page
+from bench.results import outputs
 from bench.results.store import RunFolder
 
-OUTPUTS = ("history.csv", "points.csv", "steps.csv", "accuracy.csv", "history.md", "history.html")
+OUTPUTS = outputs.HISTORY.files[:6]
 
 
 def _inside_git(path: Path) -> bool:
@@ -46,7 +47,8 @@ def command_history(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / "history"
     folder = RunFolder(out)
     with folder.locked():
-        folder.clear(OUTPUTS)
+        folder.remove_temporaries()
+        folder.clear(outputs.HISTORY)  # history always replaces its own files, and only those
         drawn = [p.name for p in (
             history_plots.overview(series_points, steps, out / "history_overview.png"),
             history_plots.stepped_cases(series_points, steps, out / "history_steps.png"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bench.cli import values as v
 from bench.harness.axes import DEVICES, DTYPE_NAMES
 
 
@@ -24,7 +25,7 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     data.add_argument(
         "--certified", type=Path, help="certified values for --csv (JSON, as in bench/problems/data/strd)"
     )
-    for name, kind in (("n", int), ("d", int), ("k", int), ("noise", float), ("seed", int)):
+    for name, kind in (("n", v.ROWS), ("d", v.COLUMNS), ("k", v.TARGETS), ("noise", v.NON_NEGATIVE), ("seed", v.SEED)):
         data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
     what = run_cmd.add_argument_group("what runs")
     what.add_argument(
@@ -40,27 +41,27 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     )
     what.add_argument("--no-intercept", action="store_true", help="fit y = Xw (no bias)")
     training = run_cmd.add_argument_group("iterative methods (override the problem's tutorial settings)")
-    training.add_argument("--epochs", type=int)
-    training.add_argument("--lr", type=float)
-    training.add_argument("--batch-size", type=int)
+    training.add_argument("--epochs", type=v.EPOCHS)
+    training.add_argument("--lr", type=v.LEARNING_RATE)
+    training.add_argument("--batch-size", type=v.BATCH)
     training.add_argument("--optimizer")
     timing = run_cmd.add_argument_group("timing")
-    timing.add_argument("--rounds", type=int, default=5, help="at least this many timed rounds (default 5)")
-    timing.add_argument("--min-time", type=float, default=0.5, help="and at least this many seconds of them")
-    timing.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument("--rounds", type=v.ROUNDS, default=5, help="at least this many timed rounds (default 5)")
+    timing.add_argument("--min-time", type=v.SECONDS, default=0.5, help="and at least this many seconds of them")
+    timing.add_argument("--warmup", type=v.WARMUP, default=1, help="untimed rounds first (default 1)")
     timing.add_argument(
-        "--threads", type=int, help="torch intra-op threads for the run (default: torch's; recorded per row)"
+        "--threads", type=v.THREADS, help="torch intra-op threads for the run (default: torch's; recorded per row)"
     )
     parallel = run_cmd.add_argument_group("data-parallel (torch.distributed; or start the ranks with torchrun)")
     parallel.add_argument(
         "--nproc",
-        type=int,
+        type=v.RANKS,
         help="run as N ranks on this machine through torch's launcher (as torchrun --standalone "
         "--nproc-per-node N -m bench run ...); gloo on CPU, NCCL on CUDA",
     )
     parallel.add_argument(
         "--dist-timeout",
-        type=float,
+        type=v.TIMEOUT,
         default=300.0,
         help="seconds a rank waits in a collective for the others before the run fails (default 300)",
     )
@@ -93,19 +94,21 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
     sweep_cmd.add_argument("--csv", type=Path, help="your own data instead (with --target)")
     sweep_cmd.add_argument("--target", action="append", default=[], help="target column of --csv")
     sweep_cmd.add_argument("--optimizer", action="append", default=[], help="repeatable; default: all presets")
-    sweep_cmd.add_argument("--lr", type=float, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)")
+    sweep_cmd.add_argument(
+        "--lr", type=v.LEARNING_RATE, action="append", default=[], help="repeatable; default 1e-5 ... 1 (11)"
+    )
     sweep_cmd.add_argument(
         "--batch-size",
-        type=int,
+        type=v.BATCH,
         action="append",
         default=[],
         help="repeatable; default the problem's tutorial batch (LBFGS is always full batch)",
     )
-    sweep_cmd.add_argument("--seeds", type=int, default=5, help="reruns of each optimizer's best lr (default 5)")
-    sweep_cmd.add_argument("--epochs", type=int, help="budget per cell (default max(20, the tutorial's))")
+    sweep_cmd.add_argument("--seeds", type=v.COUNT, default=5, help="reruns of each optimizer's best lr (default 5)")
+    sweep_cmd.add_argument("--epochs", type=v.EPOCHS, help="budget per cell (default max(20, the tutorial's))")
     sweep_cmd.add_argument(
         "--excess-target",
-        type=float,
+        type=v.POSITIVE,
         default=1e-6,
         dest="excess_target",
         help="target excess loss (L − L*)/L* (default 1e-6)",
@@ -124,6 +127,9 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
     )
     sweep_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     sweep_cmd.add_argument("--out", type=Path, help="output folder (default results/sweep-<dataset>-<time>)")
+    sweep_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier sweep wrote to --out (default: refuse)"
+    )
     sweep_cmd.set_defaults(handler="sweep:command_sweep")
 
 
@@ -134,7 +140,7 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     compare_cmd.add_argument("new", type=Path, help=where)
     compare_cmd.add_argument(
         "--noise",
-        type=float,
+        type=v.FACTOR,
         default=None,
         help="one run a side: a ratio beyond this factor either way is a change (default 1.5, what two runs of one "
         "commit minutes apart differ by here); with several runs a side they are tested instead",
@@ -150,32 +156,36 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default float32")
     ab.add_argument(
         "--max-pairs",
-        type=int,
+        type=v.integer(1, 1000),
         default=12,
         help="sequential (the default): fresh worker pairs are added until each case's interval over pairs "
         "decides it, at most this many (default 12; a case still open then is `inconclusive`)",
     )
     ab.add_argument(
         "--rounds-per-pair",
-        type=int,
+        type=v.integer(1, 10_000),
         help="ABBA rounds in each worker pair (default: 8 in the first three pairs, then the number the measured "
         "variance between and within pairs and their costs make best, Kalibera & Jones)",
     )
     ab.add_argument(
         "--processes",
-        type=int,
+        type=v.integer(1, 64),
         help="a fixed design instead: exactly this many worker pairs (>= 3) sharing --rounds, judged once",
     )
-    ab.add_argument("--rounds", type=int, default=40, help="with --processes: rounds per side in all (default 40)")
-    ab.add_argument("--threads", type=int, default=1, help="torch and BLAS threads, the same on both sides (default 1)")
+    ab.add_argument("--rounds", type=v.ROUNDS, default=40, help="with --processes: rounds per side in all (default 40)")
+    ab.add_argument(
+        "--threads", type=v.THREADS, default=1, help="torch and BLAS threads, the same on both sides (default 1)"
+    )
     ab.add_argument(
         "--measure",
         choices=("time", "instructions"),
         default="time",
         help="time: wall clock, paired rounds; instructions: callgrind counts (CPU, needs valgrind)",
     )
-    ab.add_argument("--number", type=int, default=1, help="--measure instructions: fits per count (default 1)")
-    ab.add_argument("--counts", type=int, default=3, help="--measure instructions: counts per case, median kept (3)")
+    ab.add_argument("--number", type=v.COUNT, default=1, help="--measure instructions: fits per count (default 1)")
+    ab.add_argument(
+        "--counts", type=v.COUNT, default=3, help="--measure instructions: counts per case, median kept (3)"
+    )
     ab.add_argument(
         "--inject-slowdown",
         action="append",
@@ -198,10 +208,10 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     history.add_argument("--repo", type=Path, help="the git repository whose history orders the commits (default .)")
     history.add_argument("--rev", default="HEAD", help="the branch or revision whose history is read (default HEAD)")
     history.add_argument(
-        "--alpha", type=float, default=0.01, help="chance of a step in a flat series, per case (default 0.01)"
+        "--alpha", type=v.PROBABILITY, default=0.01, help="chance of a step in a flat series, per case (default 0.01)"
     )
     history.add_argument(
-        "--min-factor", type=float, default=1.05, help="smallest slower step called a regression (default 1.05)"
+        "--min-factor", type=v.FACTOR, default=1.05, help="smallest slower step called a regression (default 1.05)"
     )
     history.add_argument(
         "--fail-on-regression", action="store_true", help="exit 1 when the newest commit stepped slower or lost digits"
@@ -214,20 +224,23 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on-regression", action="store_true", help="exit 1 on a significant slowdown")
     parser.add_argument(
         "--min-factor",
-        type=float,
+        type=v.FACTOR,
         help="smallest slowdown that fails (compare 1.10, ab 1.05, ab --measure instructions 1.01)",
     )
     parser.add_argument(
         "--alpha",
-        type=float,
+        type=v.PROBABILITY,
         help="error rate of a verdict: compare, several runs a side 0.002 (asv's); ab 0.05 over all its looks",
     )
     parser.add_argument("--out", type=Path, help="write comparison.csv and comparison.md here")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier comparison wrote to --out (default: refuse)"
+    )
 
 
 def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
-    cond.add_argument("--cond", type=float, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
+    cond.add_argument("--cond", type=v.CONDITION, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
     cond.add_argument(
         "--impl",
         action="append",
@@ -236,9 +249,12 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
         help="default: every normal-equation solver, cholesky unscaled, sklearn",
     )
     cond.add_argument("--dtype", action="append", default=[], choices=DTYPE_NAMES, help="default both")
-    cond.add_argument("--n", type=int, default=1000)
-    cond.add_argument("--d", type=int, default=10)
+    cond.add_argument("--n", type=v.ROWS, default=1000)
+    cond.add_argument("--d", type=v.COLUMNS, default=10)
     cond.add_argument("--out", type=Path, help="output folder (default results/conditioning-<time>)")
+    cond.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier conditioning wrote to --out (default: refuse)"
+    )
     cond.set_defaults(handler="studies:command_conditioning")
 
     stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
@@ -246,31 +262,34 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
     source.add_argument("--parquet", type=Path, help="a Parquet file read in chunks (with --target)")
     stream.add_argument("--target", action="append", default=[])
-    stream.add_argument("--n", type=int, default=10_000_000, help="synthetic rows (default 1e7)")
-    stream.add_argument("--d", type=int, default=10)
-    stream.add_argument("--noise", type=float, default=0.1)
-    stream.add_argument("--seed", type=int, default=0)
-    stream.add_argument("--chunk-rows", type=int, default=1_000_000)
+    stream.add_argument("--n", type=v.ROWS, default=10_000_000, help="synthetic rows (default 1e7)")
+    stream.add_argument("--d", type=v.COLUMNS, default=10)
+    stream.add_argument("--noise", type=v.NON_NEGATIVE, default=0.1)
+    stream.add_argument("--seed", type=v.SEED, default=0)
+    stream.add_argument("--chunk-rows", type=v.ROWS, default=1_000_000)
     stream.add_argument(
         "--method",
         choices=("closed-form", "sgd"),
         default="closed-form",
         help="merged normal equations (default), or minibatch SGD streamed over the chunks",
     )
-    stream.add_argument("--epochs", type=int, default=10, help="sgd: passes over the data")
-    stream.add_argument("--lr", type=float, default=0.5, help="sgd: step (½ squared error, / batch size)")
-    stream.add_argument("--batch-size", type=int, default=100_000, help="sgd: rows per step")
+    stream.add_argument("--epochs", type=v.EPOCHS, default=10, help="sgd: passes over the data")
+    stream.add_argument("--lr", type=v.LEARNING_RATE, default=0.5, help="sgd: step (½ squared error, / batch size)")
+    stream.add_argument("--batch-size", type=v.BATCH, default=100_000, help="sgd: rows per step")
     stream.add_argument(
         "--nproc",
-        type=int,
+        type=v.RANKS,
         help="closed form on N ranks (as torchrun --standalone --nproc-per-node N -m bench stream ...): each "
         "reads only its shard (synthetic chunks or Parquet row groups i ≡ rank mod N, or a CSV byte range) "
         "and the ranks' moments are merged",
     )
     stream.add_argument(
-        "--dist-timeout", type=float, default=300.0, help="seconds a rank waits for the others (default 300)"
+        "--dist-timeout", type=v.TIMEOUT, default=300.0, help="seconds a rank waits for the others (default 300)"
     )
     stream.add_argument("--out", type=Path, help="output folder (default results/stream-<time>)")
+    stream.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier stream wrote to --out (default: refuse)"
+    )
     stream.set_defaults(handler="studies:command_stream")
 
     scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
@@ -281,24 +300,27 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
         metavar="NAME[:key=value,...]",
         help="default: every implementation (nn-linear with loader=tensor)",
     )
-    scale_cmd.add_argument("--n", type=int, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
-    scale_cmd.add_argument("--d", type=int, action="append", default=[], help="repeatable; default 1 ... 1000")
-    scale_cmd.add_argument("--budget", type=float, default=20.0, help="seconds per fit before larger sizes stop")
+    scale_cmd.add_argument("--n", type=v.ROWS, action="append", default=[], help="repeatable; default 1e3 ... 1e7")
+    scale_cmd.add_argument("--d", type=v.COLUMNS, action="append", default=[], help="repeatable; default 1 ... 1000")
+    scale_cmd.add_argument("--budget", type=v.TIMEOUT, default=20.0, help="seconds per fit before larger sizes stop")
     scale_cmd.add_argument("--dtype", choices=DTYPE_NAMES, default="float64")
     scale_cmd.add_argument(
         "--nproc",
-        type=int,
+        type=v.RANKS,
         nargs="+",
         help="instead of n and d: strong and weak scaling over these rank counts (e.g. 1 2 4), each a "
         "`run --nproc`; one --n (default 1e6) and --d (default 100), rows per rank under weak scaling",
     )
     scale_cmd.add_argument(
-        "--batch-size", type=int, default=100, help="--nproc, iterative methods: the global batch (default 100)"
+        "--batch-size", type=v.BATCH, default=100, help="--nproc, iterative methods: the global batch (default 100)"
     )
     scale_cmd.add_argument(
         "--no-model", action="store_true", help="--nproc: skip the all-reduce probe and the α–β predictions"
     )
     scale_cmd.add_argument("--out", type=Path, help="output folder (default results/scale-<time>)")
+    scale_cmd.add_argument(
+        "--overwrite", action="store_true", help="replace what an earlier scale wrote to --out (default: refuse)"
+    )
     scale_cmd.set_defaults(handler="studies:command_scale")
 
 

@@ -15,12 +15,20 @@ from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
 from bench.regression.ab import ABPlan, default_base, exported, resolve_commit, run_ab
 from bench.regression.accepted import load_accepted
-from bench.regression.compare import NOISE_FACTOR, CompareConfig, apply_accepted, compare, machine_differences
+from bench.regression.compare import (
+    NOISE_FACTOR,
+    CompareConfig,
+    apply_accepted,
+    compare,
+    machine_differences,
+    side_origin,
+)
 from bench.regression.instructions import CountPlan, compare_counts, count_both
 from bench.regression.replicates import SequentialDesign
 from bench.reports.comparison_report import comparison_markdown
 from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
+from bench.results import outputs
 from bench.results.readers import LoadedResults, load_runs
 from bench.results.store import RunFolder
 
@@ -52,11 +60,12 @@ def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args:
     if not len(comparison):
         raise InputError(f"{base[0].origin} and {new[0].origin}: no case to compare")
     warnings = machine_differences(base[0].machine, new[0].machine)
-    origins = (_origin(base), _origin(new))
+    origins = (side_origin(base), side_origin(new))
     text = comparison_markdown(comparison, *origins, warnings, config, (base[0].machine, new[0].machine))
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
+            folder.claim(outputs.COMPARE, args.overwrite)
             folder.write_frame("comparison.csv", comparison)
             folder.write_text("comparison.md", text)
             page_data = {"comparison": comparison, "base": base[0].frame, "new": new[0].frame}
@@ -64,10 +73,6 @@ def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args:
             folder.write_frame("base.csv", pd.concat([run.frame for run in base]))
             folder.write_frame("new.csv", pd.concat([run.frame for run in new]))
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0
-
-
-def _origin(runs: list[LoadedResults]) -> str:
-    return runs[0].origin if len(runs) == 1 else f"{len(runs)} runs ({runs[0].origin} …)"
 
 
 def command_ab(args: argparse.Namespace) -> int:
@@ -131,6 +136,7 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
+            folder.claim(outputs.INSTRUCTIONS, args.overwrite)
             folder.write_frame("instructions.csv", comparison)
             folder.write_text("instructions.md", text)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -24,14 +25,15 @@ from bench.harness.axes import DEVICES
 from bench.harness.cases import ImplSpec, default_specs, parse_dtype, plan
 from bench.harness.configuration import configure
 from bench.harness.machine import machine_info
+from bench.harness.optimum import checked_reference
 from bench.harness.runner import cuda_unavailable_reason, run
 from bench.harness.threads import limited_threads
 from bench.harness.timing import TimingConfig
-from bench.judge.reference import reference_solution
 from bench.problems.csv_file import load_csv
 from bench.reports import run_plots as plots
 from bench.reports.html import html_page
 from bench.reports.run_report import markdown_report, skipped_lines, summary_table
+from bench.results import outputs
 from bench.results.schema import FAILED, exit_status
 from bench.results.store import RunFolder
 
@@ -51,20 +53,22 @@ def _problem(args: argparse.Namespace) -> problems.Problem:
     return problems.load(args.dataset, **synthetic)
 
 
-RUN_OUTPUTS = ("results.csv", "curves.csv", "models", "report.md", "report.html", "machine.json", "run.json")
 # The arguments that shape every row of a run: `--resume` must be given the same ones (it may add
 # implementations, devices or dtypes; it may not change the data, the training or the timing).
 SHAPING_ARGUMENTS = ("dataset", "csv", "target", "weight", "certified", "synthetic_n", "synthetic_d", "synthetic_k",
                      "synthetic_noise", "synthetic_seed", "no_intercept", "epochs", "lr", "batch_size", "optimizer",
-                     "warmup", "rounds", "min_time", "threads")  # fmt: skip
+                     "warmup", "rounds", "min_time", "threads", "world_size")  # fmt: skip
+RECORDED_BEFORE = {"world_size": 1}  # what a run.json from before an argument was recorded ran with
 
 
-def shaping_arguments(args: argparse.Namespace) -> dict:
+def shaping_arguments(args: argparse.Namespace, world: World | None = None) -> dict:
+    """Every argument that shapes the table, the world size (ranks) included."""
     values = {name: getattr(args, name, None) for name in SHAPING_ARGUMENTS}
+    values["world_size"] = 1 if world is None else world.world_size
     return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
 
 
-def check_resume_arguments(folder: RunFolder, args: argparse.Namespace) -> None:
+def check_resume_arguments(folder: RunFolder, args: argparse.Namespace, world: World | None = None) -> None:
     """Refuse a resume whose arguments would mix rows of two different runs in one folder."""
     path = folder.root / "run.json"
     if not path.is_file():  # a folder from before run.json: nothing to compare against
@@ -73,14 +77,21 @@ def check_resume_arguments(folder: RunFolder, args: argparse.Namespace) -> None:
         recorded = json.loads(path.read_text())
     except ValueError:
         raise InputError(f"{path}: not valid JSON; cannot check that --resume continues the same run") from None
-    now = shaping_arguments(args)
-    changed = [f"--{name.removeprefix('synthetic_').replace('_', '-')} {recorded.get(name)!r} -> {now[name]!r}"
+    if not isinstance(recorded, dict):
+        raise InputError(f"{path}: not a linreg-bench run.json; cannot check that --resume continues the same run")
+    recorded = {**RECORDED_BEFORE, **recorded}
+    now = shaping_arguments(args, world)
+    changed = [f"{_flag(name)} {recorded.get(name)!r} -> {now[name]!r}"
                for name in SHAPING_ARGUMENTS if recorded.get(name) != now[name]]  # fmt: skip
     if changed:
         raise InputError(
             f"--resume {folder.root}: the run was started with other arguments ({'; '.join(changed)}); resume "
             "with the same ones (adding --impl, --device or --dtype is fine), or start a new --out"
         )
+
+
+def _flag(name: str) -> str:
+    return "--nproc (ranks)" if name == "world_size" else f"--{name.removeprefix('synthetic_').replace('_', '-')}"
 
 
 def _refuse_nothing_to_run(problem, args: argparse.Namespace, specs, dtypes, overrides, world_size: int) -> None:
@@ -169,29 +180,33 @@ def _command_run(args: argparse.Namespace, world: World | None) -> int:
         if refusal is not None:
             raise InputError(refusal)
         return _follow(problem, specs, dtypes, overrides, timing, fit_intercept, args, world)
-    try:
-        folder = _checked_folder(out, args)
-    except InputError as exc:
-        if world is not None:
-            collectives.from_root(str(exc))
-        raise
-    if world is not None:
-        collectives.from_root(None)
-    with folder.locked(), limited_threads(args.threads):
-        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world)
-
-
-def _checked_folder(out: Path, args: argparse.Namespace) -> RunFolder:
-    if args.resume is not None and not (out / "results.csv").is_file():
-        raise InputError(f"--resume {out}: no results.csv there to resume")
     folder = RunFolder(out)
+    with ExitStack() as held:
+        try:
+            reference = checked_reference(problem, fit_intercept)  # bad data is refused before any writing
+            if args.resume is not None and not (out / "results.csv").is_file():
+                raise InputError(f"--resume {out}: no results.csv there to resume")
+            held.enter_context(folder.locked())  # first the lock, then the decision, then the writing
+            _decide(folder, args, world)
+        except InputError as exc:
+            if world is not None:
+                collectives.from_root(str(exc))
+            raise
+        if world is not None:
+            collectives.from_root(None)
+        held.enter_context(limited_threads(args.threads))
+        return _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world, reference)
+
+
+def _decide(folder: RunFolder, args: argparse.Namespace, world: World | None) -> None:
+    """Under the lock: resume (the same arguments only), refuse a used folder, or overwrite exactly
+    what a run writes."""
+    out = folder.root
     if args.resume is not None:
-        check_resume_arguments(folder, args)
-    if args.resume is None and folder.previous_outputs():
-        if not args.overwrite:
-            raise InputError(f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it")
-        folder.clear(RUN_OUTPUTS)
-    return folder
+        check_resume_arguments(folder, args, world)  # stale temporaries go once the rows are read back
+        return
+    refusal = f"{out}: not empty (an earlier run?); --resume {out} finishes it, --overwrite replaces it"
+    folder.claim(outputs.RUN, args.overwrite, refusal, anything=True)
 
 
 def _follow(problem, specs, dtypes, overrides, timing, fit_intercept, args, world: World) -> int:
@@ -203,9 +218,15 @@ def _follow(problem, specs, dtypes, overrides, timing, fit_intercept, args, worl
     return collectives.from_root(None)
 
 
-def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world=None) -> int:
+def _run_into(
+    folder, problem, specs, dtypes, overrides, timing, fit_intercept, args, world=None, reference=None
+) -> int:
     out = folder.root
-    finished = folder.load_finished() if args.resume is not None else set()
+    notes: list[str] = []
+    finished = folder.load_finished(notes) if args.resume is not None else set()
+    folder.remove_temporaries()
+    for note in notes:
+        print(f"linreg-bench: note: {note}", file=sys.stderr)
     if world is not None:
         collectives.from_root(finished)
     machine = machine_info()
@@ -222,12 +243,12 @@ def _run_into(folder, problem, specs, dtypes, overrides, timing, fit_intercept, 
         peaks_for = None
     folder.write_json("machine.json", machine)
     if args.resume is None:
-        folder.write_json("run.json", shaping_arguments(args))
+        folder.write_json("run.json", shaping_arguments(args, world))
     cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
     if finished:
         print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
 
-    reference = reference_solution(problem.X, problem.y, fit_intercept, problem.sample_weight)
+    reference = reference or checked_reference(problem, fit_intercept)
     with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
 
         def on_outcome(outcome) -> None:

@@ -18,11 +18,13 @@ from bench.distributed.collectives import RankFailure
 from bench.distributed.launch import launch
 from bench.distributed.world import World, join, launched_rank, leave
 from bench.errors import InputError
+from bench.files import input_file
 from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
 from bench.harness.memory import PeakMemory
 from bench.problems import chunks as chunked
 from bench.reports.study_plots import conditioning_plot, process_scaling_plot, scaling_plot
+from bench.results import outputs
 from bench.results.store import RunFolder
 from bench.studies import conditioning, process_scaling, streaming
 from bench.studies import scaling as scale
@@ -36,6 +38,7 @@ def command_conditioning(args: argparse.Namespace) -> int:
         raise InputError("--cond must be >= 1, and 1 <= --d < --n")
     out = args.out or Path("results") / f"conditioning-{datetime.now():%Y%m%d-%H%M%S}"
     with RunFolder(out).locked() as folder:
+        folder.claim(outputs.CONDITIONING, args.overwrite)
         with tqdm(
             total=len(conds) * len(specs) * len(dtypes), desc="conditioning", file=sys.stderr, disable=None
         ) as bar:
@@ -58,6 +61,7 @@ def _stream_source(
     """(a fresh pass over this rank's chunks, the true (weight, bias) when known, a description)."""
     path = args.csv or args.parquet
     if path is not None:
+        input_file(path, "CSV file" if args.csv is not None else "Parquet file")  # read once per pass: no pipes
         read = chunked.csv_chunks if args.csv is not None else chunked.parquet_chunks
 
         def chunks_per_epoch():
@@ -117,33 +121,55 @@ def _command_stream_ranks(args: argparse.Namespace, world: World) -> int:
         "comm_s": comm, "comm_fraction": comm / seconds if seconds > 0 else float("nan"),
         **streaming.judge_stream(fit, fit, info, truth),
     }  # fmt: skip
-    return collectives.from_root(_write_stream(out, args, fit, row))
-
-
-def _write_stream(out: Path, args: argparse.Namespace, fit, row: dict) -> int:
     with RunFolder(out).locked() as folder:
-        write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
+        folder.claim(outputs.STREAM, args.overwrite)
+        return collectives.from_root(_write_stream(folder, args, fit, row))
+
+
+def _write_stream(folder: RunFolder, args: argparse.Namespace, fit, row: dict) -> int:
+    """stream.csv, and the model only for a fit that passed its checks (as `run` keeps models)."""
+    out = folder.root
+    write_atomic(out / "stream.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
+    saved = row["status"] == "ok"
+    if saved:
         folder.models.mkdir(parents=True, exist_ok=True)
         write_atomic(folder.models / f"{args.method}-stream.pt", fit.save)
-        folder.write_json("machine.json", machine_info())
-        print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
-        print(f"wrote {out}/stream.csv, models/{args.method}-stream.pt", file=sys.stderr)
-        return 0 if row["status"] == "ok" else 1
+    folder.write_json("machine.json", machine_info())
+    print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
+    if not saved:
+        print(f"stream {args.method}: {row['status']}: {row['reason']}", file=sys.stderr)
+    print(f"wrote {out}/stream.csv" + (f", models/{args.method}-stream.pt" if saved else ""), file=sys.stderr)
+    return 0 if saved else 1
+
+
+def _named(source: str, exc: InputError) -> InputError:
+    """A message about the data names its source once."""
+    text = str(exc)
+    return InputError(text if text.startswith(source) else f"{source}: {text}")
 
 
 def _command_stream(args: argparse.Namespace) -> int:
     chunks_per_epoch, truth, source = _stream_source(args)
     out = args.out or Path("results") / f"stream-{datetime.now():%Y%m%d-%H%M%S}"
+    with RunFolder(out).locked() as folder:  # the lock and the decision before the first chunk is read
+        folder.claim(outputs.STREAM, args.overwrite)
+        return _stream_into(folder, args, chunks_per_epoch, truth, source)
+
+
+def _stream_into(folder: RunFolder, args: argparse.Namespace, chunks_per_epoch, truth, source: str) -> int:
     progress = {"desc": "chunks", "unit": "chunk", "file": sys.stderr, "disable": None}
-    with PeakMemory() as peak:
-        if args.method == "sgd":
-            fit, moments, seconds = streaming.stream_sgd(
-                lambda: tqdm(chunks_per_epoch(), **progress), args.epochs, args.lr, args.batch_size, args.seed
-            )
-            optimum, info = streaming.solve(moments)  # the optimum and its standard errors, for the check
-        else:
-            fit, info, seconds = streaming.stream_fit(tqdm(chunks_per_epoch(), **progress))
-            optimum = fit
+    try:
+        with PeakMemory() as peak:
+            if args.method == "sgd":
+                fit, moments, seconds = streaming.stream_sgd(
+                    lambda: tqdm(chunks_per_epoch(), **progress), args.epochs, args.lr, args.batch_size, args.seed
+                )
+                optimum, info = streaming.solve(moments)  # the optimum and its standard errors, for the check
+            else:
+                fit, info, seconds = streaming.stream_fit(tqdm(chunks_per_epoch(), **progress))
+                optimum = fit
+    except InputError as exc:
+        raise _named(source, exc) from None
     row = {
         "source": source, "method": args.method, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows,
         "time_s": seconds,
@@ -151,7 +177,7 @@ def _command_stream(args: argparse.Namespace) -> int:
         "cond_scaled_gram": info["cond_scaled_gram"],
         **streaming.judge_stream(fit, optimum, info, truth),
     }  # fmt: skip
-    return _write_stream(out, args, fit, row)
+    return _write_stream(folder, args, fit, row)
 
 
 def command_scale(args: argparse.Namespace) -> int:
@@ -166,6 +192,7 @@ def command_scale(args: argparse.Namespace) -> int:
         raise InputError("--n must be >= 2, --d >= 1 and --budget > 0")
     out = args.out or Path("results") / f"scale-{datetime.now():%Y%m%d-%H%M%S}"
     with RunFolder(out).locked() as folder:
+        folder.claim(outputs.SCALE, args.overwrite)
         return _scale_into(folder, specs, ns, ds, args)
 
 
@@ -213,6 +240,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
     n, d = (args.n or [1_000_000])[0], (args.d or [100])[0]
     out = args.out or Path("results") / f"scale-nproc-{datetime.now():%Y%m%d-%H%M%S}"
     with RunFolder(out).locked() as folder:
+        folder.claim(outputs.SCALE, args.overwrite)
         rows: list[dict] = []
         total = len(specs) * len(process_scaling.configurations(nprocs, n, args.batch_size))
         with tqdm(total=total, desc="scale --nproc", unit="run", file=sys.stderr, disable=None) as bar:

@@ -17,11 +17,12 @@ from bench.atomic import write_atomic
 from bench.errors import InputError
 from bench.harness.cases import parse_dtype
 from bench.harness.machine import machine_info
-from bench.judge.reference import reference_solution
+from bench.harness.optimum import checked_reference
 from bench.problems.csv_file import load_csv
 from bench.reports import sweep_plots
 from bench.reports.html import html_page
 from bench.reports.sweep_report import sweep_report
+from bench.results import outputs
 from bench.results.store import RunFolder
 from bench.studies import optimizer_sweep as sweep
 from bench.studies import optimizers
@@ -54,6 +55,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / f"sweep-{problem.name}-{datetime.now():%Y%m%d-%H%M%S}"
     scalings = {"raw": [False], "standardized": [True], "both": [False, True]}[args.features]
     with RunFolder(out).locked() as folder:
+        folder.claim(outputs.SWEEP, args.overwrite)
         sections, data = [], {}
         for standardize in scalings:
             name = "standardized" if standardize else "raw"
@@ -75,7 +77,7 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 def _sweep_into(folder: RunFolder, problem: problems.Problem, config: sweep.SweepConfig, link_prefix: str = "") -> str:
     """One sweep into `folder`; returns its report section (plot links relative to the parent)."""
-    ref = reference_solution(problem.X, problem.y, problem.fit_intercept)
+    ref = checked_reference(problem, problem.fit_intercept)
     rows: list[dict] = []
     curve_rows: list[dict] = []
 

@@ -36,6 +36,15 @@ def _value(text: str) -> Any:
         return lowered
 
 
+def file_stem(label: str) -> str:
+    return label.replace(":", ".").replace(",", ".").replace(" ", "").replace('"', "")
+
+
+def model_file_name(label: str, device: str, dtype: str) -> str:
+    """models/<this>: where a case's fit is saved, from its row's impl, device and dtype alone."""
+    return f"{file_stem(label)}-{device}-{dtype}.pt"
+
+
 @dataclass(frozen=True)
 class ImplSpec:
     """`nn-linear` or `nn-linear:optimizer=adam,lr=0.1` — a name and the options that differ."""
@@ -52,7 +61,7 @@ class ImplSpec:
     @property
     def file_stem(self) -> str:
         """The label as a file name: no ':' or ',' (shells and Windows dislike them)."""
-        return self.label.replace(":", ".").replace(",", ".").replace(" ", "").replace('"', "")
+        return file_stem(self.label)
 
     @classmethod
     def parse(cls, text: str) -> ImplSpec:
@@ -77,7 +86,10 @@ class ImplSpec:
         if optimizer_args:
             options["optimizer_args"] = {**options.get("optimizer_args", {}), **optimizer_args}
         spec = cls(name.strip(), tuple(options.items()))
-        cls_(**dict(spec.options))  # validate now, at the boundary, not in the middle of a run
+        try:
+            cls_(**dict(spec.options))  # validate now, at the boundary, not in the middle of a run
+        except impls.OptionError as exc:
+            raise InputError(f"--impl {text}: {exc}") from None
         return spec
 
 
@@ -93,7 +105,7 @@ class Case:
 
     @property
     def model_name(self) -> str:
-        return f"{self.spec.file_stem}-{self.device}-{dtype_name(self.dtype)}.pt"
+        return model_file_name(self.spec.label, self.device, dtype_name(self.dtype))
 
 
 def plan(specs: list[ImplSpec], devices: list[str], dtypes: list[torch.dtype]) -> list[Case]:

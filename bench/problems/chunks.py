@@ -21,6 +21,7 @@ import torch
 
 from bench.atomic import write_atomic
 from bench.errors import InputError
+from bench.problems.csv_file import check_unique_header, header_names
 
 Chunk = tuple[torch.Tensor, torch.Tensor]
 
@@ -91,6 +92,7 @@ def _missing_targets(columns: Iterable[str], targets: list[str]) -> str | None:
 def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int, shard: Shard = WHOLE) -> Iterator[Chunk]:
     """A CSV read `chunk_rows` at a time; every chunk checked as `--csv` checks a whole file."""
     path = Path(path)
+    check_unique_header(path, _first_line(path))
     if not shard.whole:
         yield from _csv_shard_chunks(path, targets, chunk_rows, shard)
         return
@@ -111,6 +113,16 @@ def csv_chunks(path: str | Path, targets: list[str], chunk_rows: int, shard: Sha
         raise InputError(f"{path}: no such file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
+
+
+def _first_line(path: Path) -> list[str]:
+    try:
+        with open(path, "rb") as file:
+            return header_names(file.readline())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _csv_shard_lines(path: Path, shard: Shard, chunk_rows: int) -> Iterator[tuple[bytes, int, list[bytes]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 import torch
 
 from bench.errors import InputError
+from bench.files import input_file
 from bench.problems.certified import load_certified
 from bench.problems.problem import D2L_TRAINING, Problem
 
@@ -26,8 +28,9 @@ def load_csv(
     `intercept` flag sets whether the model has one."""
     path = Path(path)
     _check_targets_given(path, targets)
-    frame = _read_text_table(path)
-    _check_header(path, frame, targets, weight)
+    data = _read_once(input_file(path, "CSV file", pipes=True))
+    frame = _read_text_table(path, data)
+    _check_header(path, frame, targets, weight, header_names(data))
     features = [c for c in frame.columns if c not in targets and c != weight]
     numeric = {column: _numeric_column(path, frame, column) for column in frame.columns}
     X = torch.from_numpy(np.column_stack([numeric[c] for c in features]))
@@ -66,29 +69,39 @@ def _check_targets_given(path: Path, targets: list[str]) -> None:
         raise InputError(f"{path}: target column {', '.join(map(repr, duplicated))} given more than once")
 
 
-def _read_text_table(path: Path) -> pd.DataFrame:
+def _read_once(path: Path) -> bytes:
+    """The whole file, read once: a FIFO (`--csv <(...)`) cannot be read twice."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _read_text_table(path: Path, data: bytes) -> pd.DataFrame:
     """Every cell as text, so each one can be checked and named before it becomes a number."""
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable CSV file ({str(exc).strip().splitlines()[0]})") from None
 
 
-def _header(path: Path) -> list[str]:
+def header_names(data: bytes) -> list[str]:
     """The header as written: pandas renames a repeated name to 'name.1', which would hide it."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        return [name.strip() for name in next(csv.reader(handle), [])]
+    first = data.split(b"\n", 1)[0].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return [name.strip() for name in next(csv.reader(io.StringIO(first)), [])]
 
 
-def _check_header(path: Path, frame: pd.DataFrame, targets: list[str], weight: str | None = None) -> None:
-    header = _header(path)
+def check_unique_header(path: Path, header: list[str]) -> None:
+    """A column named twice is refused (by `run` and `stream` alike), never silently renamed."""
     repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         raise InputError(f"{path}: column {', '.join(map(repr, repeated))} appears more than once in the header")
+
+
+def _check_header(path: Path, frame: pd.DataFrame, targets: list[str], weight: str | None, header: list[str]) -> None:
+    check_unique_header(path, header)
     columns = list(frame.columns)
     missing = [t for t in targets if t not in columns]
     if missing:

@@ -136,6 +136,9 @@ def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
         times = samples(row["time_samples_s"])
         if times.size == 0:
             raise InputError(f"{origin}: case {' '.join(map(str, key))} has no raw round times to compare")
+        if not (np.isfinite(times).all() and (times > 0).all()):
+            raise InputError(f"{origin}: case {' '.join(map(str, key))} has round times that are not finite "
+                             "positive seconds: nothing to compare")  # fmt: skip
         cases[key] = times
     return cases
 
@@ -180,12 +183,20 @@ def compare(
         else:
             row.update(compare_runs(base_times, new_times, config))
         rows.append(row)
+    common = {key for run in base_cases for key in run} & {key for run in new_cases for key in run}
+    if not common:  # a gate that compared nothing must not pass
+        raise InputError(f"{side_origin(base_runs)} and {side_origin(new_runs)} have no case in common: nothing was "
+                         f"compared ({len(keys)} timed case(s) in all)")  # fmt: skip
     frame = pd.DataFrame(rows)
     for column in COMPARISON_COLUMNS:
         if column not in frame:
             frame[column] = pd.NA if column != "regression" else False
     frame["regression"] = frame["regression"].fillna(False).astype(bool)
     return frame[COMPARISON_COLUMNS + [c for c in frame.columns if c not in COMPARISON_COLUMNS]]
+
+
+def side_origin(runs: list[LoadedResults]) -> str:
+    return runs[0].origin if len(runs) == 1 else f"{len(runs)} runs ({runs[0].origin} …)"
 
 
 def _as_runs(side: LoadedResults | list[LoadedResults]) -> list[LoadedResults]:

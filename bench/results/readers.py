@@ -12,6 +12,7 @@ import pandas as pd
 
 from bench.errors import InputError
 from bench.results.schema import results_frame
+from bench.results.validation import validated_rows
 
 CASE_KEY = ["dataset", "impl", "device", "dtype"]
 
@@ -26,16 +27,36 @@ class LoadedResults:
 
 
 def samples(cell: Any) -> np.ndarray:
-    """`time_samples_s` cells hold every round's time, space-separated."""
+    """`time_samples_s` cells hold every round's time, space-separated (checked on reading)."""
     if not isinstance(cell, str) or not cell.strip():
         return np.empty(0)
-    return np.array([float(v) for v in cell.split()])
+    try:
+        return np.array([float(v) for v in cell.split()])
+    except ValueError:
+        raise InputError(f"time_samples_s {cell[:40]!r}: not round times in seconds") from None
 
 
-def _benchmark_row(bench: dict[str, Any], origin: str, require_samples: bool) -> dict[str, Any]:
+def _statistic(value: Any, origin: str, name: str, key: str) -> float | None:
+    """A pytest-benchmark statistic: a number or absent; anything else names the file and benchmark."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{origin}: benchmark {name!r}: statistic {key!r} is {value!r}, not a number"[:400])
+    return value
+
+
+def _benchmark_row(bench: Any, origin: str, require_samples: bool) -> dict[str, Any]:
+    if not isinstance(bench, dict):
+        raise InputError(f"{origin}: a 'benchmarks' entry is {type(bench).__name__}, not an object")
+    name = str(bench.get("fullname", bench.get("name")))
     info = bench.get("extra_info") or {}
     stats = bench.get("stats") or {}
+    if not isinstance(info, dict) or not isinstance(stats, dict):
+        raise InputError(f"{origin}: benchmark {name!r}: 'stats' and 'extra_info' must be objects")
     data = stats.get("data")
+    if data is not None and (not isinstance(data, list) or
+                             any(_statistic(t, origin, name, "data") is None for t in data)):  # fmt: skip
+        raise InputError(f"{origin}: benchmark {name!r}: 'data' must be a list of round times in seconds")
     if data is None and require_samples:
         raise InputError(
             f"{origin}: benchmark {bench.get('fullname', bench.get('name'))!r} has no raw round times; "
@@ -48,9 +69,9 @@ def _benchmark_row(bench: dict[str, Any], origin: str, require_samples: bool) ->
         "dtype": info.get("dtype", ""),
         "dataset": info.get("dataset", bench.get("group") or ""),
         **{k: v for k, v in info.items() if k not in ("impl", "device", "dtype", "dataset")},
-        "time_median_s": stats.get("median"),
-        "time_iqr_s": stats.get("iqr"),
-        "rounds": stats.get("rounds"),
+        "time_median_s": _statistic(stats.get("median"), origin, name, "median"),
+        "time_iqr_s": _statistic(stats.get("iqr"), origin, name, "iqr"),
+        "rounds": _statistic(stats.get("rounds"), origin, name, "rounds"),
         "time_samples_s": " ".join(f"{t:.6g}" for t in data or ()),
     }
     row.setdefault("status", "ok")
@@ -64,11 +85,15 @@ def read_benchmark_json(path: Path, require_samples: bool = True) -> LoadedResul
         document = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable pytest-benchmark JSON file ({exc})") from None
-    if not isinstance(document, dict) or "benchmarks" not in document:
+    if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
         raise InputError(f"{path}: not a pytest-benchmark JSON file (no 'benchmarks' list)")
+    if not document["benchmarks"]:
+        raise InputError(f"{path}: the 'benchmarks' list is empty: nothing was measured")
     rows = [_benchmark_row(bench, str(path), require_samples) for bench in document["benchmarks"]]
     info = document.get("machine_info") or {}
     commit = document.get("commit_info") or {}
+    if not isinstance(info, dict) or not isinstance(commit, dict) or not isinstance(info.get("linreg_bench", {}), dict):
+        raise InputError(f"{path}: 'machine_info' and 'commit_info' must be objects")
     machine = {**info, **info.get("linreg_bench", {})}  # our conftest adds the harness's own record
     machine["git_commit"] = commit.get("id") or machine.get("git_commit")  # the run's, not the conftest import's
     machine["git_dirty"] = bool(commit.get("dirty")) if commit else None
@@ -82,16 +107,29 @@ def read_run(path: Path) -> LoadedResults:
         raise InputError(
             f"{path}: no results.csv here (give a run folder, its results.csv, or a pytest-benchmark JSON)"
         )
-    try:
-        frame = pd.read_csv(csv, dtype={"time_samples_s": str, "reason": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{csv}: not a readable results.csv ({exc})") from None
-    missing = [c for c in (*CASE_KEY, "status", "time_samples_s") if c not in frame.columns]
-    if missing:
-        raise InputError(f"{csv}: not a linreg-bench results.csv (missing column {', '.join(missing)})")
+    frame = read_results_csv(csv)
     machine_file = csv.parent / "machine.json"
-    machine = json.loads(machine_file.read_text()) if machine_file.is_file() else {}
-    return LoadedResults(results_frame(frame.to_dict("records")), machine, str(path))
+    machine = _machine(machine_file) if machine_file.is_file() else {}
+    return LoadedResults(frame, machine, str(path))
+
+
+def _machine(path: Path) -> dict[str, Any]:
+    try:
+        machine = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable machine record ({exc})") from None
+    if not isinstance(machine, dict):
+        raise InputError(f"{path}: not a machine record (a JSON object)")
+    return machine
+
+
+def read_results_csv(csv: Path) -> pd.DataFrame:
+    """A results.csv whose every row is whole (`validated_rows`); a bad row is bad input here,
+    where `--resume` instead drops it and runs it again."""
+    rows, dropped = validated_rows(csv)
+    if dropped:
+        raise InputError(dropped[0])
+    return results_frame(rows)
 
 
 def load_results(path: str | Path) -> LoadedResults:

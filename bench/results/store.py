@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +14,41 @@ from filelock import FileLock, Timeout
 
 from bench.atomic import write_atomic, write_json, write_text
 from bench.errors import InputError
+from bench.files import output_folder
+from bench.harness.cases import model_file_name
 from bench.harness.runner import Outcome
-from bench.results.schema import curve_rows, curves_frame, results_frame
+from bench.results.outputs import RUN, TEMPORARY, Outputs, known_names
+from bench.results.schema import CURVE_COLUMNS, curve_rows, curves_frame, results_frame
+from bench.results.validation import validated_rows
 
 LOCK_NAME = ".lock"
+
+
+def _clear(root: Path, outputs: Outputs) -> None:
+    for name in outputs.files:
+        path = root / name
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+    models = root / "models"
+    if outputs.models is not None and models.is_dir():
+        for path in models.iterdir():
+            if path.is_file() and (outputs.models.match(path.name) or TEMPORARY.match(path.name)):
+                path.unlink()
+        with contextlib.suppress(OSError):
+            models.rmdir()  # only when nothing of the user's is left in it
+    for name in outputs.folders:
+        sub = root / name
+        if sub.is_dir():
+            if outputs.command == "scale":  # scale --nproc's run folders, one per configuration
+                for run in sub.iterdir():
+                    if run.is_dir():
+                        _clear(run, RUN)
+                        with contextlib.suppress(OSError):
+                            run.rmdir()
+            else:
+                _clear(sub, outputs)
+            with contextlib.suppress(OSError):
+                sub.rmdir()
 
 
 class RunFolder:
@@ -42,12 +72,14 @@ class RunFolder:
     def locked(self) -> Iterator[RunFolder]:
         """Exclusive use of the folder for one command: a second one writing here at once is refused.
         filelock uses flock where the OS has it and a lock file of its own elsewhere (Windows)."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        output_folder(self.root)
         lock = FileLock(self.root / LOCK_NAME)
         try:
             lock.acquire(timeout=0)
         except Timeout:
             raise InputError(f"{self.root}: another linreg-bench command is writing to this folder") from None
+        except OSError as exc:
+            raise InputError(f"{self.root}: cannot lock this folder ({exc.strerror or exc})") from None
         try:
             yield self
         finally:
@@ -63,27 +95,85 @@ class RunFolder:
             return []
         return sorted(p for p in self.root.iterdir() if p.name != LOCK_NAME)
 
-    def clear(self, names: tuple[str, ...]) -> None:
-        """Remove what a previous run of this kind wrote (files and folders named in `names`,
-        and its plots); anything else in the folder is left alone."""
-        for path in self.previous_outputs():
-            if path.name in names or path.suffix in (".png", ".svg"):
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    def claim(self, outputs: Outputs, overwrite: bool, refusal: str | None = None, anything: bool = False) -> None:
+        """Decide, holding the lock, what happens to what an earlier command left here: another
+        command's outputs are never mixed with these; this command's own are refused unless
+        `overwrite`, which then removes exactly them (with `anything`, any file at all is refused
+        without `overwrite`: `run`'s rule). Stale temporaries of a killed writer go once the folder
+        is accepted: a refusal changes nothing."""
+        names = {p.name for p in self.previous_outputs()}
+        mine = {*outputs.files, *outputs.folders, *(["models"] if outputs.models is not None else [])}
+        foreign = sorted((names & known_names()) - mine)
+        if foreign:
+            raise InputError(f"{self.root}: holds the outputs of another linreg-bench command ({', '.join(foreign)}); "
+                             f"give {outputs.command} a folder of its own")  # fmt: skip
+        earlier = sorted(names if anything else names & mine)
+        if not earlier:
+            self.remove_temporaries()
+            return
+        in_the_way = [name for name in outputs.files if (self.root / name).is_dir()]
+        if in_the_way:  # found by tests/test_fuzz_cli.py: overwrite cleared the rest, then failed on it
+            raise InputError(f"{self.root / in_the_way[0]}: is a folder where {outputs.command} writes a file; "
+                             "move it away (nothing was changed)")  # fmt: skip
+        if not overwrite:
+            raise InputError(refusal or f"{self.root}: not empty (an earlier {outputs.command}: "
+                             f"{', '.join(earlier[:4])}); --overwrite replaces it, or give another --out")  # fmt: skip
+        self.remove_temporaries()
+        self.clear(outputs)
 
-    def load_finished(self) -> set[tuple[str, str, str, str]]:
-        """Read back what an earlier (interrupted) run finished; those cases are not run again."""
+    def remove_temporaries(self) -> None:
+        """Half-written files of a writer that was killed (`.<name>.<random>.tmp`): never anyone's work."""
+        for folder in (self.root, self.models):
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if TEMPORARY.match(path.name) and path.is_file():
+                        path.unlink()
+
+    def clear(self, outputs: Outputs) -> None:
+        """Remove what an earlier command of this kind wrote, by name (and under models/, by the
+        pattern of its model files); anything else in the folder is left alone."""
+        _clear(self.root, outputs)
+
+    def load_finished(self, notes: list[str] | None = None) -> set[tuple[str, str, str, str]]:
+        """Read back what an earlier (interrupted) run finished; those cases are not run again.
+        Only whole rows count (`validated_rows`), and an `ok` case only with its model on disk:
+        anything else is run again, with a line in `notes` saying why."""
         if not self.results_csv.is_file():
             return set()
-        frame = pd.read_csv(self.results_csv, dtype={"time_samples_s": str, "reason": str, "lre_params": str})
-        frame = frame[frame["status"] != "error"]  # an error is worth another try
-        self.rows = frame.to_dict("records")
-        if self.curves_csv.is_file():
+        notes = [] if notes is None else notes
+        rows, dropped = validated_rows(self.results_csv)
+        notes += [f"{line}: run again" for line in dropped]
+        kept = []
+        for row in rows:
+            if row["status"] == "error":  # an error is worth another try
+                continue
+            model = self.models / model_file_name(str(row["impl"]), str(row["device"]), str(row["dtype"]))
+            if row["status"] == "ok" and not model.is_file():
+                notes.append(f"{model}: missing, so {row['impl']} {row['device']} {row['dtype']} is run again")
+                continue
+            kept.append(row)
+        self.rows = kept
+        keep = {(r["impl"], r["device"], r["dtype"], r["dataset"]) for r in kept}
+        self.curves = [
+            r for r in self._curves_back(notes) if (r["impl"], r["device"], r["dtype"], r["dataset"]) in keep
+        ]
+        return keep
+
+    def _curves_back(self, notes: list[str]) -> list[dict[str, Any]]:
+        if not self.curves_csv.is_file():
+            return []
+        try:
             curves = pd.read_csv(self.curves_csv)
-            keep = set(zip(frame["impl"], frame["device"], frame["dtype"], frame["dataset"], strict=True))
-            self.curves = [
-                r for r in curves.to_dict("records") if (r["impl"], r["device"], r["dtype"], r["dataset"]) in keep
-            ]
-        return {(r["impl"], r["device"], r["dtype"], r["dataset"]) for r in self.rows}
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+            notes.append(
+                f"{self.curves_csv}: unreadable ({' '.join(str(exc).split())[:80]}); its loss curves are dropped"
+            )
+            return []
+        if [c for c in CURVE_COLUMNS if c not in curves.columns]:
+            notes.append(f"{self.curves_csv}: not a curves table; its loss curves are dropped")
+            return []
+        curves = curves[pd.to_numeric(curves["loss"], errors="coerce").notna()]
+        return curves[CURVE_COLUMNS].to_dict("records")
 
     def results(self) -> pd.DataFrame:
         return results_frame(self.rows)
