@@ -199,3 +199,20 @@ def test_a_full_disk_is_one_line_naming_the_file_and_what_is_kept(tmp_path, caps
     assert err == (f"linreg-bench: error: {out / 'report.md'}: No space left on device; every file written before "
                    "it is kept whole (writes are atomic), and so is every finished case")  # fmt: skip
     assert (out / "results.csv").is_file() and not list(out.glob(".*.tmp"))
+
+
+def test_a_full_disk_while_saving_a_model_is_one_line_too(tmp_path, capsys, monkeypatch):
+    """torch.save reports a failed write as a RuntimeError of its stream writer, not an OSError:
+    before, a traceback."""
+    from impls import LinearFit
+
+    def full(self, path):
+        raise RuntimeError("[enforce fail at inline_container.cc:603] . PytorchStreamWriter failed writing file "
+                           "data/0: file write failed")  # fmt: skip
+
+    monkeypatch.setattr(LinearFit, "save", full)
+    out = tmp_path / "r"
+    assert main(["run", "--dataset", "crop-yields-5", *QUICK, "--impl", "sklearn", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len([line for line in err if line.startswith("linreg-bench: error:")]) == 1 and "Traceback" not in err
+    assert err[-1].startswith(f"linreg-bench: error: {out / 'models' / 'sklearn-cpu-float64.pt'}: could not write")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -186,7 +187,7 @@ class RunFolder:
         something to use), then the tables that list it."""
         if outcome.fit is not None and outcome.row.get("status") == "ok":
             self.models.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.models / outcome.case.model_name, outcome.fit.save)
+            write_atomic(self.models / outcome.case.model_name, lambda path: _save_model(outcome.fit, path))
         self.rows.append(outcome.row)
         self.curves.extend(curve_rows(outcome.row, outcome.losses))
         write_atomic(self.results_csv, lambda p: self.results().to_csv(p, index=False))
@@ -200,3 +201,14 @@ class RunFolder:
 
     def write_frame(self, name: str, frame: pd.DataFrame) -> None:
         write_atomic(self.root / name, lambda p: frame.to_csv(p, index=False))
+
+
+def _save_model(fit: Any, path: Path) -> None:
+    """`torch.save` reports a failed write (a full disk) as a RuntimeError of its stream writer: as
+    an OSError it reaches the one-line message that names the file and says what is kept."""
+    try:
+        fit.save(path)
+    except RuntimeError as exc:
+        if "PytorchStreamWriter" not in str(exc):
+            raise
+        raise OSError(errno.EIO, f"could not write the model ({' '.join(str(exc).split())[:120]})", str(path)) from None
