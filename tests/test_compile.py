@@ -2,6 +2,8 @@
 first epoch, its compile time apart from the fit's; the parameters those of the eager loop. Slow
 (a compile takes seconds to tens of seconds on a small machine): outside `pytest -m quick`."""
 
+import os
+
 import pytest
 import torch
 
@@ -10,7 +12,13 @@ from bench.judge.checks import judge
 from bench.judge.reference import reference_solution
 from bench.problems import load
 
+# torch 2.13's inductor emits vectorised C++ (at::vec) while its header for the portable kernels
+# declares none: under ATEN_CPU_CAPABILITY=default the compile itself fails (a torch limitation;
+# a run reports it as the case's `error` row).
+PORTABLE_KERNELS = os.environ.get("ATEN_CPU_CAPABILITY") == "default"
 
+
+@pytest.mark.skipif(PORTABLE_KERNELS, reason="inductor cannot build its C++ under ATEN_CPU_CAPABILITY=default")
 @pytest.mark.parametrize(("name", "options"), [("manual-gradient", {}), ("nn-linear", {"loader": "tensor"})])
 def test_a_compiled_fit_is_the_eager_fit_and_compiles_once(name, options):
     p = load("d2l")
