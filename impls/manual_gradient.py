@@ -12,6 +12,7 @@ import torch
 
 from impls.base import IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.compiling import compile_errors_in_one_line
 from impls.declarations import MANUAL_GRADIENT
 from impls.fit import LinearFit
 from impls.options import GraphedTrainOptions, OptionError
@@ -87,8 +88,9 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         the epochs will see (the last batch may be shorter), so no timed epoch pays for compiling."""
         update = torch.compile(sgd_update, dynamic=False)
         started = time.perf_counter()
-        for A_batch, y_batch in {tuple(a.shape): (a, b) for a, b in data.batches}.values():
-            update(A_batch, y_batch, theta, step)  # pure: nothing is changed
+        with compile_errors_in_one_line():
+            for A_batch, y_batch in {tuple(a.shape): (a, b) for a, b in data.batches}.values():
+                update(A_batch, y_batch, theta, step)  # pure: nothing is changed
         compile_s = time.perf_counter() - started
 
         def epoch_steps() -> None:

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from impls.base import IterativeImplementation
 from impls.batching import ShuffleBuffer
+from impls.compiling import compile_errors_in_one_line
 from impls.declarations import NN_LINEAR
 from impls.fit import LinearFit
 from impls.init import initial_parameters
@@ -207,8 +208,9 @@ def _compile_on(forward: nn.Module, net: nn.Module, X: torch.Tensor, y: torch.Te
     """Compile the forward and its backward on each batch shape an epoch has (a shorter last one
     too), before any timed epoch; the gradients it leaves are cleared. Returns the seconds it took."""
     started = time.perf_counter()
-    for rows in dict.fromkeys((min(batch, len(X)), len(X) % batch or min(batch, len(X)))):
-        nn.functional.mse_loss(forward(X[:rows]), y[:rows]).backward()
+    with compile_errors_in_one_line():
+        for rows in dict.fromkeys((min(batch, len(X)), len(X) % batch or min(batch, len(X)))):
+            nn.functional.mse_loss(forward(X[:rows]), y[:rows]).backward()
     for parameter in net.parameters():
         parameter.grad = None
     return time.perf_counter() - started

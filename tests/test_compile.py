@@ -39,3 +39,19 @@ def test_a_compiled_fit_is_the_eager_fit_and_compiles_once(name, options):
 def test_compile_and_graph_are_one_or_the_other():
     with pytest.raises(impls.OptionError, match="graph=true and compile=true: choose one"):
         impls.create("manual-gradient", compile=True, graph=True)
+
+
+def test_a_compiler_that_cannot_build_is_one_line(monkeypatch):
+    class BackendCompilerFailed(Exception):  # torch._dynamo.exc's, by name: its text is the whole g++ log
+        pass
+
+    def broken(fn, **_):
+        def call(*args):
+            raise BackendCompilerFailed("backend='inductor' raised:\nCppCompileError: C++ compile error\n\ng++ ...")
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    p = load("d2l")
+    with pytest.raises(RuntimeError, match=r"^torch.compile failed: CppCompileError: C\+\+ compile error$"):
+        impls.create("manual-gradient", compile=True).fit(p.X.float(), p.y.float())
