@@ -12,13 +12,13 @@ like; absolute times move by tens of per cent between runs on a shared machine.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import torch
 
 import impls
+from bench.harness.timing import TimingConfig, measure
 from bench.judge.digits import lre
 from bench.problems import load
 
@@ -39,13 +39,9 @@ def label(name: str, options: dict) -> str:
 
 
 def median_fit_seconds(impl, X: torch.Tensor, y: torch.Tensor, rounds: int) -> float:
-    impl.fit(X, y)  # warm-up
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        impl.fit(X, y)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
+    config = TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0)
+    return measure(lambda: impl.fit(X, y), "cpu", config)[0].median
 
 
 def longley_digits(impl) -> float:

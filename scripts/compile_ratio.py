@@ -10,11 +10,9 @@ guards and calls cost more than the fusion saves.
 from __future__ import annotations
 
 import argparse
-import time
-
-import numpy as np
 
 import impls
+from bench.harness.timing import TimingConfig, measure
 from bench.problems import load
 
 CASES = (("manual-gradient", {}), ("nn-linear", {"loader": "tensor"}))
@@ -22,12 +20,9 @@ PROBLEMS = ("d2l", "synthetic-medium")
 
 
 def median_seconds(impl, X, y, rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        impl.fit(X, y)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
+    config = TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0)
+    return measure(lambda: impl.fit(X, y), "cpu", config)[0].median
 
 
 def main() -> None:

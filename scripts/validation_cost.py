@@ -10,22 +10,16 @@ check other solvers run (`torch.isfinite(X.sum())`), and the checked fit's overh
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
 import torch
 
 import impls
+from bench.harness.timing import TimingConfig, measure
 
 
 def median_seconds(call, rounds: int) -> float:
-    call()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
+    return measure(call, "cpu", TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0))[0].median
 
 
 def main() -> None:
