@@ -40,8 +40,7 @@ def label(name: str, options: dict) -> str:
 
 def median_fit_seconds(impl, X: torch.Tensor, y: torch.Tensor, rounds: int) -> float:
     """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    config = TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0)
-    return measure(lambda: impl.fit(X, y), "cpu", config)[0].median
+    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def longley_digits(impl) -> float:

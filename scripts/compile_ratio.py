@@ -21,8 +21,7 @@ PROBLEMS = ("d2l", "synthetic-medium")
 
 def median_seconds(impl, X, y, rounds: int) -> float:
     """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    config = TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0)
-    return measure(lambda: impl.fit(X, y), "cpu", config)[0].median
+    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from bench.harness.timing import TimingConfig, measure
 
 def median_seconds(call, rounds: int) -> float:
     """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    return measure(call, "cpu", TimingConfig(warmup=1, min_rounds=rounds, max_rounds=rounds, min_time=0.0))[0].median
+    return measure(call, "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def main() -> None:

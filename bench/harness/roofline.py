@@ -48,8 +48,7 @@ PROBE_REPEATS = 5  # a peak is the best of this many rounds: the machine at its 
 
 def _best(fn, device: str, repeats: int = PROBE_REPEATS) -> float:
     """The fastest of `repeats` rounds of the one round loop, after one warm-up."""
-    rounds = TimingConfig(warmup=1, min_rounds=repeats, max_rounds=repeats, min_time=0.0)
-    return min(measure(fn, device, rounds)[0].samples)
+    return min(measure(fn, device, TimingConfig.exactly(repeats))[0].samples)
 
 
 def probe(device: str, dtype: torch.dtype) -> Peaks:

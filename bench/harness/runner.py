@@ -114,7 +114,7 @@ def conclude(
     measured them); a not-recovered iterative fit also says what would help."""
     objective = prepared.impl.objective()
     verdict = judge(fit, problem, reference, prepared.case.dtype, prepared.row["fit_intercept"], objective)
-    said = [verdict.reason, _advice(verdict, fit, problem, reference, prepared), *fit.notes]
+    said = [verdict.reason, _advice(verdict, fit, reference, prepared, objective), *fit.notes]
     if not objective.declared:
         said.append(f"judged as iterative least squares: {prepared.case.spec.name} declares no objective()")
     row = {**prepared.row, **verdict.figures(), "reason": "; ".join(filter(None, said))}
@@ -136,12 +136,15 @@ def conclude(
     return Outcome(prepared.case, row, saved, list(fit.losses))
 
 
-def _advice(verdict, fit: LinearFit, problem: Problem, reference: Reference, prepared: PreparedCase) -> str | None:
+def _advice(verdict, fit: LinearFit, reference: Reference, prepared: PreparedCase, objective) -> str | None:
+    """What a not-recovered iterative fit should change; the loss floor is least squares' own only
+    for an unweighted least-squares objective (read from the objective, never from its label)."""
     row = prepared.row
     if "epochs" not in row or not fit.losses:
         return None
     training = Training(row["epochs"], row["lr"], row["batch_size"], int(row.get("world_size", 1)))
-    optimum_mse = reference.mse if problem.sample_weight is None and not verdict.objective.startswith("ridge") else None
+    plain = prepared.sample_weight is None and not objective.penalised
+    optimum_mse = reference.mse if plain else None
     return advice(verdict, list(fit.losses), optimum_mse, training)
 
 

@@ -63,6 +63,11 @@ class TimingConfig:
     min_time: float = 0.5
     threads: int | None = None  # None: one thread for small work (threads.threads_for), else torch's default
 
+    @classmethod
+    def exactly(cls, rounds: int, warmup: int = 1) -> TimingConfig:
+        """Exactly `rounds` timed rounds after `warmup`: a probe or a side-by-side script, not a run."""
+        return cls(warmup=warmup, min_rounds=rounds, max_rounds=rounds, min_time=0.0)
+
     def __post_init__(self) -> None:
         if self.warmup < 0 or self.min_rounds < 1 or self.max_rounds < self.min_rounds or self.min_time < 0:
             raise ValueError(

@@ -19,6 +19,9 @@ RESULT_COLUMNS = [
     "optimizer", "lr", "batch_size", "epochs", "seed",
     "time_samples_s",
 ]  # fmt: skip
+# Columns that hold words, not figures: every other result column must read back as a number.
+TEXT_COLUMNS = ("impl", "device", "dtype", "dataset", "status", "reason", "optimizer", "lre_params", "objective",
+                "time_samples_s", "fit_intercept")  # fmt: skip
 INTEGER_COLUMNS = ["n", "d", "k", "rounds", "threads", "batch_size", "epochs", "seed"]
 CURVE_COLUMNS = ["impl", "device", "dtype", "dataset", "epoch", "loss"]
 STATUSES = ("ok", "not-recovered", "diverged", "skipped", "error")

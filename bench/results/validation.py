@@ -16,11 +16,9 @@ from typing import Any
 import pandas as pd
 
 from bench.errors import InputError
-from bench.results.schema import INTEGER_COLUMNS, RESULT_COLUMNS, STATUSES
+from bench.results.schema import INTEGER_COLUMNS, RESULT_COLUMNS, STATUSES, TEXT_COLUMNS
 
 KEY_COLUMNS = ("impl", "device", "dtype", "dataset")
-TEXT_COLUMNS = {"impl", "device", "dtype", "dataset", "status", "reason", "optimizer", "lre_params",
-                "time_samples_s", "fit_intercept", "objective"}  # fmt: skip
 NUMERIC_COLUMNS = [c for c in RESULT_COLUMNS if c not in TEXT_COLUMNS]
 TEXT_DTYPES = {"time_samples_s": str, "reason": str, "lre_params": str, "objective": str}
 
