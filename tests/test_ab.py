@@ -7,7 +7,7 @@ import pytest
 from bench.cli import main
 from bench.errors import InputError
 from bench.harness.machine import PROJECT_ROOT
-from bench.regression import ab_worker
+from bench.regression import ab, ab_worker
 from bench.regression.ab import ABPlan, exported, run_ab
 from bench.regression.compare import CompareConfig, compare
 from bench.regression.replicates import SequentialDesign
@@ -98,3 +98,32 @@ def test_bad_revision_and_too_few_worker_pairs_exit_2(capsys):
     assert len(err) == 3 and "--base no-such-revision-xyz: not a commit" in err[0]
     assert "--processes must be >= 3: the worker pair is the replicate" in err[1]
     assert "--rounds-per-pair must be >= 2" in err[2]
+
+
+def test_both_sides_are_pinned_to_the_last_allowed_vcpu_and_the_report_says_so(monkeypatch):
+    from bench.regression import ab
+
+    monkeypatch.setattr(ab.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert ab.worker_cpu() == 3
+    monkeypatch.setattr(ab.os, "sched_getaffinity", lambda pid: {5}, raising=False)
+    assert ab.worker_cpu() is None  # one vCPU allowed: nothing to choose, nothing pinned
+
+
+def test_a_pinned_ab_records_its_vcpu_and_equal_calls_per_round(monkeypatch):
+    design = SequentialDesign(factor=1.05, min_pairs=3, max_pairs=3)
+    plan = ABPlan(TINY, design, rounds_per_pair=2, min_sample_time=0.002, cpu=0)
+    seen = []
+    original = ab.Worker.set_numbers
+
+    def spy(self, numbers):
+        seen.append((self.name, list(numbers), list(self.ready["numbers"])))
+        original(self, numbers)
+
+    monkeypatch.setattr(ab.Worker, "set_numbers", spy)
+    base, new = run_ab(PROJECT_ROOT, PROJECT_ROOT, plan, ("base", "new"))
+    assert new.frame.loc[0, "pinned_cpu"] == 0
+    # per pair, both sides get the same calls per round: the larger of the two sides' own counts
+    for (_, common_a, own_a), (_, common_b, own_b) in zip(seen[::2], seen[1::2], strict=True):
+        assert common_a == common_b == [max(a, b) for a, b in zip(own_a, own_b, strict=True)]
+    row = compare(base, new, CompareConfig(paired=True, design=design)).iloc[0]
+    assert row["pinned_cpu"] == 0 and 0 <= row["slow_state_share"] <= 1

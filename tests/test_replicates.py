@@ -9,6 +9,7 @@ from scipy import stats
 from bench.regression.replicates import (
     FASTER,
     INCONCLUSIVE,
+    MAX_ROUNDS_PER_PAIR,
     SAME,
     SLOWER,
     SequentialDesign,
@@ -97,4 +98,18 @@ def test_kalibera_jones_rounds_per_pair():
     # r* = √((c_pair / c_round) · σ²_w / σ²_b): expensive pairs and noisy rounds want more rounds each
     assert rounds_per_pair(1e-4, 1e-4, 4.0, 0.01) == 20
     assert rounds_per_pair(1e-2, 1e-4, 4.0, 0.01) == 2
-    assert rounds_per_pair(0.0, 1e-4, 4.0, 0.01) == 8  # no between-pair variance seen yet: the pilot's count
+    assert (
+        rounds_per_pair(0.0, 1e-4, 4.0, 0.01) == MAX_ROUNDS_PER_PAIR
+    )  # no offset between processes: rounds are the cheap replicate
+
+
+def test_the_slow_state_share_counts_rounds_far_above_their_pairs_fast_rounds():
+    from bench.regression.compare import slow_state_share
+
+    rng = np.random.default_rng(7)
+    fast = rng.normal(2.4e-3, 2e-5, 200)
+    slow_rounds = rng.random(200) < 0.3
+    base = np.where(slow_rounds, fast * 1.8, fast)  # the machine's two speeds, both sides alike
+    new = np.where(slow_rounds, fast * 1.8, fast) * 1.01
+    assert slow_state_share(base, new, [100, 100]) == pytest.approx(slow_rounds.mean())
+    assert slow_state_share(fast, fast * 1.01, [200]) == 0.0  # one speed: no slow rounds

@@ -164,7 +164,7 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     ab.add_argument(
         "--rounds-per-pair",
         type=v.integer(1, 10_000),
-        help="ABBA rounds in each worker pair (default: 8 in the first three pairs, then the number the measured "
+        help="ABBA rounds in each worker pair (default: 200 in the first three pairs, then the number the measured "
         "variance between and within pairs and their costs make best, Kalibera & Jones)",
     )
     ab.add_argument(
@@ -225,7 +225,7 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-factor",
         type=v.FACTOR,
-        help="smallest slowdown that fails (compare 1.10, ab 1.05, ab --measure instructions 1.01)",
+        help="smallest slowdown that fails (compare 1.10, ab 1.025, ab --measure instructions 1.01)",
     )
     parser.add_argument(
         "--alpha",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -36,7 +37,20 @@ from bench.results.schema import results_frame
 WORKER = Path(__file__).with_name("ab_worker.py")
 
 
-PILOT_ROUNDS = 8  # rounds per worker pair until the variance components can choose (Kalibera & Jones)
+PILOT_ROUNDS = 200  # rounds per worker pair until the variance components can choose (Kalibera & Jones)
+# A round is at least this long (one fit when a fit takes longer). The vCPU's speed changes within
+# tens of ms, so short rounds put A and B in the same state: over 6 s of an A/A, the median log ratio
+# of 5 ms rounds moved 0.004 (sd), of 20 ms rounds 0.013 (/tmp-free reproduction: docs/regression-gates.md).
+ROUND_SECONDS = 0.005
+
+
+def worker_cpu() -> int | None:
+    """The vCPU both sides are pinned to: the last one this process may use, leaving the first to the
+    driver and the system. None where the OS cannot pin or only one is allowed (nothing to choose)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed[-1] if len(allowed) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -44,9 +58,10 @@ class ABPlan:
     cases: list[dict[str, str]]  # dataset, impl, device, dtype
     design: SequentialDesign = field(default_factory=SequentialDesign)  # looks, α, factor, pairs
     rounds_per_pair: int | None = None  # None: PILOT_ROUNDS, then the optimum from the measured variances
-    min_sample_time: float = 0.02
+    min_sample_time: float = ROUND_SECONDS
     slowdown: dict[str, float] = field(default_factory=dict)  # new side only: validating the gate
     threads: int = 1  # pinned on both sides (threads.SMALL_WORK_FLOPS says why)
+    cpu: int | None = field(default_factory=worker_cpu)  # both sides on this vCPU (ab_worker.pin_cpu says why)
 
     def __post_init__(self) -> None:
         if self.rounds_per_pair is not None and self.rounds_per_pair < 2:
@@ -127,7 +142,7 @@ class Worker:
             stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         self._send({"cases": plan.cases, "min_sample_time": plan.min_sample_time, "slowdown": slowdown,
-                    "threads": plan.threads})  # fmt: skip
+                    "threads": plan.threads, "cpu": plan.cpu})  # fmt: skip
         self.ready: dict[str, Any] = {}
 
     def wait_ready(self) -> Worker:
@@ -149,6 +164,12 @@ class Worker:
         if "error" in message:
             raise InputError(f"A/B {self.name} side: {message['error']}")
         return message
+
+    def set_numbers(self, numbers: list[int]) -> None:
+        """Calls per round, the same on both sides: each side's own count would pair a round of two
+        fits with one of three, which the machine's state changes see differently."""
+        self._send({"numbers": numbers})
+        self._receive()
 
     def round(self, cases: list[int]) -> list[float]:
         """One round of the given cases (by index in the plan), their times in that order."""
@@ -185,7 +206,10 @@ def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker
         base.close()
         raise
     try:
-        return base.wait_ready(), new.wait_ready()
+        base.wait_ready(), new.wait_ready()
+        common = [max(a, b) for a, b in zip(base.ready["numbers"], new.ready["numbers"], strict=True)]
+        base.set_numbers(common), new.set_numbers(common)
+        return base, new
     except Exception:
         base.close()
         new.close()
@@ -225,6 +249,7 @@ class _Sequence:
         self.states = [_Case() for _ in plan.cases]
         self.costs: dict[str, list[float]] = {"pair_s": [], "round_s": []}
         self.threads: dict[str, int] = {}
+        self.cpu: int | None = None  # the vCPU both sides were pinned to (None: not pinned)
         self.started = time.perf_counter()
 
     def pair(self, active: list[int], rounds: int) -> None:
@@ -243,6 +268,7 @@ class _Sequence:
             base.close()
             new.close()
         self.threads.update(base=base.ready["threads"], new=new.ready["threads"])
+        self.cpu = base.ready.get("cpu")
         for case in active:
             self.states[case].blocks.append(rounds)
 
@@ -275,5 +301,5 @@ class _Sequence:
                          "time_median_s": sorted(times)[len(times) // 2],
                          "time_samples_s": " ".join(f"{t:.6g}" for t in times),
                          "time_blocks": " ".join(str(b) for b in state.blocks), "pairs_to_verdict": len(state.blocks),
-                         "seconds_to_verdict": state.decided_after_s})  # fmt: skip
+                         "seconds_to_verdict": state.decided_after_s, "pinned_cpu": self.cpu})  # fmt: skip
         return results_frame(rows)

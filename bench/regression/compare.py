@@ -37,6 +37,10 @@ MACHINE_KEYS = ("cpu", "cpu_count", "torch_threads", "torch", "numpy", "sklearn"
 COMPARISON_COLUMNS = [*CASE_KEY, "base_median_s", "new_median_s", "ratio", "ratio_low", "ratio_high",
                       "p_value", "base_rounds", "new_rounds", "replicates", "method", "verdict", "regression",
                       "accepted"]  # fmt: skip
+# A round this much slower than its side's fast rounds in the same worker pair (10th percentile) ran in
+# the machine's slow state: on the shared VM the vCPU flips between ~2.4 and ~4.3 ms for the same
+# manual-gradient fit, for stretches of rounds, whatever the code does.
+SLOW_STATE_FACTOR = 1.4
 MIN_ROUNDS = 7  # a median of fewer rounds moves with a single outlier (pytest-benchmark's default is 5)
 # Two `run`s of the same commit minutes apart on a shared 2-core VM: 15–80% for the same figure
 # (MEASUREMENTS.md of the project's design notes), up to 1.34× seen for a tutorial loop.
@@ -101,6 +105,19 @@ def compare_runs(base: list[np.ndarray], new: list[np.ndarray], config: CompareC
     return {**row, "method": method, "verdict": verdict, "regression": verdict == SLOWER}
 
 
+def slow_state_share(base: np.ndarray, new: np.ndarray, blocks: list[int]) -> float:
+    """The share of rounds (both sides) that ran in the machine's slow state, per SLOW_STATE_FACTOR.
+    ABBA pairing cancels the state when both sides see it alike; the report says how much there was."""
+    edges = np.cumsum([0, *blocks])
+    slow = total = 0
+    for a, b in itertools.pairwise(edges):
+        for side in (base[a:b], new[a:b]):
+            if side.size:
+                slow += int((side > SLOW_STATE_FACTOR * np.quantile(side, 0.1)).sum())
+                total += side.size
+    return slow / total if total else float("nan")
+
+
 def compare_pairs(base: np.ndarray, new: np.ndarray, blocks: list[int], config: CompareConfig) -> dict[str, Any]:
     """One case of an `ab`: round i of each side ran back to back inside worker pair j."""
     logs = np.log(new) - np.log(base)
@@ -116,7 +133,7 @@ def compare_pairs(base: np.ndarray, new: np.ndarray, blocks: list[int], config: 
         "replicates": f"{estimate.pairs} worker pair(s)",
         "method": f"t over worker pairs, {100 * design.level:.3g}% interval vs ×{design.factor:g}",
         "between_sd": estimate.between_sd, "within_sd": estimate.within_sd, "icc": estimate.icc,
-        "verdict": verdict, "regression": verdict == SLOWER,
+        "slow_state_share": slow_state_share(base, new, blocks), "verdict": verdict, "regression": verdict == SLOWER,
     }  # fmt: skip
 
 
@@ -143,6 +160,15 @@ def _timed(frame: pd.DataFrame, origin: str) -> dict[tuple, np.ndarray]:
     return cases
 
 
+AB_COLUMNS = ("pairs_to_verdict", "seconds_to_verdict", "pinned_cpu")  # what ab's new side adds per case
+
+
+def _ab_facts(frame: pd.DataFrame) -> dict[tuple, dict[str, Any]]:
+    """Per case, how ab reached its verdict (pairs, seconds) and where it ran, for the comparison rows."""
+    present = [c for c in AB_COLUMNS if c in frame]
+    return {tuple(row[c] for c in CASE_KEY): {c: row[c] for c in present} for _, row in frame.iterrows()}
+
+
 def _blocks(frame: pd.DataFrame) -> dict[tuple, list[int]]:
     """ab's rounds per worker pair, per case (`time_blocks`); one block when a source has none."""
     if "time_blocks" not in frame:
@@ -165,6 +191,7 @@ def compare(
     new_cases = [_timed(run.frame, run.origin) for run in new_runs]
     keys = list(dict.fromkeys(key for side in (base_cases, new_cases) for run in side for key in run))
     blocks = _blocks(new_runs[0].frame) if config.paired else {}
+    facts = _ab_facts(new_runs[0].frame) if config.paired else {}
     rows = []
     for key in keys:
         row: dict[str, Any] = dict(zip(CASE_KEY, key, strict=True))
@@ -180,6 +207,7 @@ def compare(
                        new_median_s=_median(new_times))  # fmt: skip
         elif config.paired and len(base_times) == len(new_times) == 1 and len(base_times[0]) == len(new_times[0]):
             row.update(compare_pairs(base_times[0], new_times[0], blocks.get(key, [len(new_times[0])]), config))
+            row.update(facts.get(key, {}))
         else:
             row.update(compare_runs(base_times, new_times, config))
         rows.append(row)

@@ -27,6 +27,10 @@ from scipy import stats
 
 SLOWER, FASTER, SAME, INCONCLUSIVE, TOO_FEW = "slower", "faster", "same", "inconclusive", "too-few-rounds"
 MIN_PAIRS = 3  # a t over pairs needs at least two degrees of freedom to say anything
+DEFAULT_ROUNDS_PER_PAIR = 64  # when the variance components cannot choose (one pair, no spread)
+# A worker pair costs ~3 s to start and a 5 ms round ~10 ms, so K&J's optimum often exceeds 100;
+# past this the pair's own offset dominates and more pairs, not rounds, buy precision.
+MAX_ROUNDS_PER_PAIR = 400
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class SequentialDesign:
     """Looks after each worker pair from `min_pairs` to `max_pairs`, α spent uniformly over them."""
 
     alpha: float = 0.05
-    factor: float = 1.03
+    factor: float = 1.025
     min_pairs: int = MIN_PAIRS + 1
     max_pairs: int = 16
 
@@ -118,11 +122,13 @@ class SequentialDesign:
 
 def rounds_per_pair(between_var: float, within_var: float, pair_cost_s: float, round_cost_s: float) -> int:
     """Kalibera & Jones's optimal repetitions at the inner level: r* = √((c_pair / c_round) · σ²_w / σ²_b),
-    the rounds per worker pair that buy the most precision per second (between 2 and 64)."""
-    if not (between_var > 0 and within_var > 0 and round_cost_s > 0):
-        return 8
+    the rounds per worker pair that buy the most precision per second (between 2 and MAX_ROUNDS_PER_PAIR)."""
+    if not (within_var > 0 and round_cost_s > 0):
+        return DEFAULT_ROUNDS_PER_PAIR
+    if not between_var > 0:  # no offset between processes seen: rounds are the cheap replicate
+        return MAX_ROUNDS_PER_PAIR
     optimum = math.sqrt(pair_cost_s / round_cost_s * within_var / between_var)
-    return int(min(64, max(2, 2 * round(optimum / 2))))
+    return int(min(MAX_ROUNDS_PER_PAIR, max(2, 2 * round(optimum / 2))))
 
 
 def noise_verdict(ratio: float, noise: float) -> str:

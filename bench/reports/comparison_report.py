@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.regression.compare import SLOW_STATE_FACTOR
 from bench.reports.format import human_time
 
 
@@ -29,9 +30,19 @@ def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
         "new": comparison["new_median_s"].map(human_time),
         "new/base (interval)": comparison.apply(ratio, axis=1) if len(comparison) else [],
         "p": comparison["p_value"].map(lambda p: "" if pd.isna(p) else f"{p:.2g}"),
-        "replicates": comparison["replicates"].fillna(""),
+        "replicates": _replicates(comparison),
         "verdict": verdicts,
     })  # fmt: skip
+
+
+def _replicates(comparison: pd.DataFrame) -> pd.Series:
+    """ab's cases say how long their verdict took (the sequential design stops each when it knows)."""
+    text = comparison["replicates"].fillna("")
+    if "seconds_to_verdict" not in comparison:
+        return text
+    seconds = pd.to_numeric(comparison["seconds_to_verdict"], errors="coerce")
+    return pd.Series([f"{t}, {s:.0f} s" if pd.notna(s) else t for t, s in zip(text, seconds, strict=True)],
+                     index=comparison.index)  # fmt: skip
 
 
 def comparison_markdown(
@@ -59,6 +70,7 @@ def comparison_markdown(
             "fails the gate. Worker pairs and rounds per pair, and how the variance splits between and within "
             "pairs, are in comparison.csv (`between_sd`, `within_sd`, `icc`)."
         )
+        lines.append(_state_sentence(comparison))
     if any(m.startswith("one run a side") for m in methods):
         lines.append(
             f"**One run a side cannot separate the code from the machine's state**: the rounds of one run share its "
@@ -83,6 +95,20 @@ def comparison_markdown(
     if machines is not None:
         lines += ["## Machines and commits", "", machines_table(*machines).to_markdown(index=False), ""]
     return "\n".join(lines)
+
+
+def _state_sentence(comparison: pd.DataFrame) -> str:
+    """What the machine did during the rounds: a verdict read without it would credit the code."""
+    share = comparison.get("slow_state_share", pd.Series(dtype=float)).dropna()
+    text = ("Both sides ran pinned to one vCPU, so each ABBA round pair saw the same machine state. "
+            if "pinned_cpu" in comparison and comparison["pinned_cpu"].notna().any() else "")  # fmt: skip
+    if share.size:
+        text += (
+            f"Rounds in the machine's slow state (over ×{SLOW_STATE_FACTOR:g} the pair's fast rounds): "
+            f"{100 * share.min():.0f}–{100 * share.max():.0f}% of a case's rounds (`slow_state_share`); pairing "
+            "cancels a state both sides see, and what it leaves widens the interval rather than moving the ratio."
+        )
+    return text
 
 
 def machines_table(base: dict, new: dict) -> pd.DataFrame:
