@@ -1,0 +1,65 @@
+"""Our default closed form against oneDAL (sklearnex) over the shape of X, in one process.
+
+    python scripts/closed_form_sweep.py [--cells 100000000] [--rounds 5]
+
+Prints a Markdown table: per shape n × d with n · d = --cells (plus 1e6 × 100 and 1e7 × 10), the
+median public `fit` of `normal-equation` and of `sklearnex` in float64 and float32 (validation
+included), their ratio and the roofline bound of the Gram pass (the larger of its flops at the
+machine's peak and its bytes at memory bandwidth: bench/harness/roofline.py). The two take turns on
+the same arrays, so a change in the machine's speed hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import torch
+
+import impls
+from bench.harness.roofline import peaks
+from bench.harness.timing import TimingConfig, measure
+
+SHAPES = ((10_000_000, 10), (1_000_000, 100))
+SWEEP_D = (5, 20, 50, 200, 400)
+
+
+def median_fit_seconds(impl, X: torch.Tensor, y: torch.Tensor, rounds: int) -> float:
+    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
+    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
+
+
+def shapes(cells: int) -> list[tuple[int, int]]:
+    swept = [(cells // d, d) for d in SWEEP_D]
+    return sorted({*SHAPES, *swept}, key=lambda shape: shape[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=100_000_000, help="n · d of the swept shapes")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    ours, onedal = impls.create("normal-equation"), impls.create("sklearnex")
+    reason = onedal.unsupported_reason("cpu", torch.float64)
+    if reason:
+        raise SystemExit(f"closed_form_sweep: sklearnex is not usable here: {reason}")
+    print("| n × d | dtype | ours | sklearnex | sklearnex / ours | bound | ours / bound |")
+    print("|---|---|---|---|---|---|---|")
+    for n, d in shapes(args.cells):
+        generator = torch.Generator().manual_seed(0)
+        X = torch.randn(n, d, generator=generator, dtype=torch.float64)
+        y = X @ torch.randn(d, 1, generator=generator, dtype=torch.float64) + 0.1
+        for dtype in (torch.float64, torch.float32):
+            Xd, yd = X.to(dtype), y.to(dtype)
+            ours_s = median_fit_seconds(ours, Xd, yd, args.rounds)
+            onedal_s = median_fit_seconds(onedal, Xd, yd, args.rounds)
+            name = str(dtype).removeprefix("torch.")
+            bound = peaks("cpu", dtype).bound_s(ours.cost(n, d, 1, Xd.element_size()))
+            print(f"| {n:,} × {d} | {name} | {ours_s:.3f} s | {onedal_s:.3f} s | {onedal_s / ours_s:.2f}× | "
+                  f"{bound:.3f} s | {ours_s / bound:.1f}× |", flush=True)  # fmt: skip
+            del Xd, yd
+
+
+if __name__ == "__main__":
+    main()
