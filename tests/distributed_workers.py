@@ -48,25 +48,25 @@ def dies_after_first_case(rank: int, world_size: int, folder: str) -> None:
     """Rank 1 finishes one case with rank 0, then dies; rank 0 runs the run loop into a run folder
     and records what stopped it."""
     _join(rank, world_size, folder)
-    from bench.distributed.runner import run_in_step
+    from bench.distributed.data_parallel import DataParallel
     from bench.distributed.world import World
     from bench.harness.cases import Case, ImplSpec
+    from bench.harness.runner import run
+    from bench.harness.session import Session
     from bench.harness.timing import TimingConfig
-    from bench.judge.reference import reference_solution
     from bench.results.store import RunFolder
 
     problem = problems.load("synthetic-small")
-    world = World(rank, world_size, rank, "gloo")
+    world = DataParallel(World(rank, world_size, rank, "gloo"))
     cases = [Case(ImplSpec.parse("normal-equation"), "cpu", torch.float64),
              Case(ImplSpec.parse("normal-equation:solver=tsqr"), "cpu", torch.float64)]  # fmt: skip
     timing = TimingConfig(warmup=0, min_rounds=2, min_time=0)
     if rank == 1:
-        run_in_step(problem, cases[:1], timing, {}, True, world, None)
+        run(Session(problem, cases[:1], timing, world=world))
         os._exit(9)
     folder_ = RunFolder(Path(folder) / "run")
-    reference = reference_solution(problem.X, problem.y, True)
     try:
-        run_in_step(problem, cases, timing, {}, True, world, reference, folder_.add)
+        run(Session(problem, cases, timing, world=world), folder_.add)
         (Path(folder) / "rank0.txt").write_text("finished")
     except RankFailure as exc:
         (Path(folder) / "rank0.txt").write_text(str(exc))

@@ -11,8 +11,8 @@ import torch.multiprocessing as mp
 
 from bench import problems
 from bench.cli import main
+from bench.distributed.data_parallel import check_shards
 from bench.distributed.launch import torchrun_arguments, without_nproc
-from bench.distributed.runner import check_shards
 from bench.errors import InputError
 from bench.judge.digits import lre
 from impls import implementation_class
@@ -214,7 +214,7 @@ def test_scale_nproc_refuses_what_has_no_data_parallel_form(tmp_path, capsys):
 
 
 def test_cuda_cases_need_a_gpu_per_local_rank():
-    from bench.distributed.runner import gpu_shortage_reason
+    from bench.distributed.data_parallel import gpu_shortage_reason
 
     assert gpu_shortage_reason("cpu", 4, 0) is None
     assert gpu_shortage_reason("cuda", 2, 2) is None

@@ -37,6 +37,8 @@ def _slowed(call, factor: float):
 # Where each piece lives, newest layout first: the worker drives revisions from before the
 # bench/ sub-packages too (module names as strings, so they are resolved in the driven tree).
 LAYOUTS = (
+    {"problems": "bench.problems.catalogue", "cases": "bench.harness.cases", "runner": "bench.harness.preparation",
+     "timing": "bench.harness.timing"},
     {"problems": "bench.problems.catalogue", "cases": "bench.harness.cases", "runner": "bench.harness.runner",
      "timing": "bench.harness.timing"},
     {"problems": "bench.problems", "cases": "bench.cases", "runner": "bench.runner", "timing": "bench.timing"},
