@@ -73,10 +73,12 @@ def _stream_source(
     if args.target:
         raise InputError("--target names a column of --csv or --parquet; the synthetic stream has its own")
 
-    def synthetic_pass():
-        return chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows, shard=shard)[0]
+    stream = chunked.SyntheticStream(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
 
-    _, weight, bias = chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
+    def synthetic_pass():
+        return chunked.synthetic_chunks(stream, shard)[0]
+
+    _, weight, bias = chunked.synthetic_chunks(stream)
     return synthetic_pass, (weight, bias), f"synthetic n={args.n:,} d={args.d} noise={args.noise} seed={args.seed}"
 
 
@@ -246,7 +248,8 @@ def command_scale_processes(args: argparse.Namespace) -> int:
     with RunFolder(out).locked() as folder:
         folder.claim(outputs.SCALE, args.overwrite)
         rows: list[dict] = []
-        total = len(specs) * len(process_scaling.configurations(nprocs, n, args.batch_size))
+        plan = process_scaling.ScalingPlan(tuple(specs), tuple(nprocs), n, d, args.batch_size, args.dtype)
+        total = len(specs) * len(plan.configurations())
         with tqdm(total=total, desc="scale --nproc", unit="run", file=sys.stderr, disable=None) as bar:
 
             def persist(row: dict) -> None:
@@ -254,7 +257,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
                 write_atomic(out / "scale_nproc.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
                 bar.update()
 
-            frame = process_scaling.study(specs, nprocs, n, d, args.batch_size, args.dtype, out, persist)
+            frame = process_scaling.study(plan, out, persist)
         write_atomic(out / "scale_nproc.csv", lambda p: frame.to_csv(p, index=False))
         model_rows, model_text = _comm_model(frame, d, n, args) if not args.no_model else (None, [])
         process_scaling_plot(frame, model_rows, out / "scale_nproc.png")
