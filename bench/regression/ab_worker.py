@@ -93,8 +93,9 @@ def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None =
 
 
 def pin_threads(count: int) -> None:
-    """Both sides run with the same, small thread count: on a shared two-core machine a second
-    intra-op thread turns sub-millisecond fits into 16 ms waits at random (bench/harness/threads.py)."""
+    """Both sides run with the same, small thread count: on a shared machine a second intra-op
+    thread turns sub-millisecond fits into waits of a scheduler's time slice at random
+    (bench/harness/threads.py; the figures: docs/measurements.md)."""
     import torch
     from threadpoolctl import threadpool_limits
 
