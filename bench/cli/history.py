@@ -13,7 +13,7 @@ from bench.history.analysis import accuracy_changes, order_by_date_without_histo
 from bench.history.commits import commit_order, no_history
 from bench.history.gather import gather
 from bench.reports import history_plots
-from bench.reports.history_report import history_markdown
+from bench.reports.history_report import HistoryScope, history_markdown
 from bench.reports.html import html_page
 from bench.results import outputs
 from bench.results.store import RunFolder
@@ -53,8 +53,8 @@ def command_history(args: argparse.Namespace) -> int:
             history_plots.overview(series_points, steps, out / "history_overview.png"),
             history_plots.stepped_cases(series_points, steps, out / "history_steps.png"),
         ) if p is not None]  # fmt: skip
-        text = history_markdown(series_points, steps, changes, gathered.skipped, outside, args.rev, args.alpha,
-                                args.min_factor, drawn)  # fmt: skip
+        scope = HistoryScope(args.rev, args.alpha, args.min_factor, gathered.skipped, outside)
+        text = history_markdown(series_points, steps, changes, scope, drawn)
         folder.write_frame("history.csv", frame)
         folder.write_frame("points.csv", series_points)
         folder.write_frame("steps.csv", steps)

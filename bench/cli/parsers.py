@@ -13,6 +13,13 @@ from bench.harness.axes import DEVICES, DTYPE_NAMES
 
 def add_run_commands(commands: argparse._SubParsersAction) -> None:
     run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
+    _run_data(run_cmd)
+    _run_selection(run_cmd)
+    _run_world_and_output(run_cmd)
+
+
+def _run_data(run_cmd: argparse.ArgumentParser) -> None:
+    """`run`'s data: a built-in problem, a CSV, or synthetic data's shape."""
     data = run_cmd.add_argument_group("data")
     data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
     data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
@@ -27,6 +34,10 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     )
     for name, kind in (("n", v.ROWS), ("d", v.COLUMNS), ("k", v.TARGETS), ("noise", v.NON_NEGATIVE), ("seed", v.SEED)):
         data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
+
+
+def _run_selection(run_cmd: argparse.ArgumentParser) -> None:
+    """What runs, how iterative methods train, how each case is timed."""
     what = run_cmd.add_argument_group("what runs")
     what.add_argument(
         "--impl",
@@ -52,6 +63,10 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     timing.add_argument(
         "--threads", type=v.THREADS, help="torch intra-op threads for the run (default: torch's; recorded per row)"
     )
+
+
+def _run_world_and_output(run_cmd: argparse.ArgumentParser) -> None:
+    """The ranks, the output folder, the reports."""
     parallel = run_cmd.add_argument_group("data-parallel (torch.distributed; or start the ranks with torchrun)")
     parallel.add_argument(
         "--nproc",
@@ -134,6 +149,13 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def add_regression_commands(commands: argparse._SubParsersAction) -> None:
+    _add_compare(commands)
+    _add_ab(commands)
+    _add_history(commands)
+
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench compare`."""
     compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
     where = "run folder, results.csv or pytest-benchmark JSON; or a folder of several (runs, pytest-benchmark storage)"
     compare_cmd.add_argument("base", type=Path, help=where)
@@ -148,6 +170,9 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     add_gate_arguments(compare_cmd)
     compare_cmd.set_defaults(handler="regression:command_compare")
 
+
+def _add_ab(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench ab`."""
     ab = commands.add_parser("ab", help="benchmark two git revisions side by side, rounds interleaved, and compare")
     ab.add_argument("--base", help="base revision (default: merge base with main; HEAD~1 on main)")
     ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
@@ -196,6 +221,9 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     add_gate_arguments(ab)
     ab.set_defaults(handler="regression:command_ab")
 
+
+def _add_history(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench history`."""
     history = commands.add_parser(
         "history", help="every case's time and accuracy over commits, and the steps in them (CSV, Markdown, HTML)"
     )
@@ -239,6 +267,13 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_studies_commands(commands: argparse._SubParsersAction) -> None:
+    _add_conditioning(commands)
+    _add_stream(commands)
+    _add_scale(commands)
+
+
+def _add_conditioning(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench conditioning`."""
     cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
     cond.add_argument("--cond", type=v.CONDITION, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
     cond.add_argument(
@@ -257,6 +292,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     )
     cond.set_defaults(handler="studies:command_conditioning")
 
+
+def _add_stream(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench stream`."""
     stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
     source = stream.add_mutually_exclusive_group()
     source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
@@ -292,6 +330,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     )
     stream.set_defaults(handler="studies:command_stream")
 
+
+def _add_scale(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench scale` (also `--nproc N ...`)."""
     scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
     scale_cmd.add_argument(
         "--impl",

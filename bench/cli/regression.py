@@ -135,7 +135,7 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
     changed = {case for case, verdict in zip(comparison[["dataset", "impl", "device", "dtype"]].agg(" ".join, axis=1),
                                                comparison["verdict"], strict=True) if verdict == "more"}  # fmt: skip
     stale = [f"{a.case} ({a.commit})" for a in accepted if a.case not in changed]
-    text = instructions_markdown(comparison, f"base {short}", new_label, min_factor, plan.number, plan.counts, stale)
+    text = instructions_markdown(comparison, (f"base {short}", new_label), min_factor, plan.number, plan.counts, stale)
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:

@@ -42,8 +42,8 @@ COMPARISON_COLUMNS = [*CASE_KEY, "base_median_s", "new_median_s", "ratio", "rati
 # manual-gradient fit, for stretches of rounds, whatever the code does.
 SLOW_STATE_FACTOR = 1.4
 MIN_ROUNDS = 7  # a median of fewer rounds moves with a single outlier (pytest-benchmark's default is 5)
-# Two `run`s of the same commit minutes apart on a shared 2-core VM: 15–80% for the same figure
-# (MEASUREMENTS.md of the project's design notes), up to 1.34× seen for a tutorial loop.
+# Two `run`s of the same commit minutes apart on a shared machine differ by tens of per cent for the
+# same figure, so one run a side is judged against this band (figures and command: docs/measurements.md).
 NOISE_FACTOR = 1.5
 
 
