@@ -25,6 +25,7 @@ from bench.regression.compare import (
 )
 from bench.regression.instructions import CountPlan, compare_counts, count_both
 from bench.regression.replicates import SequentialDesign
+from bench.reports.ab_plots import ab_pairs_plot
 from bench.reports.comparison_report import comparison_markdown
 from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
@@ -70,6 +71,9 @@ def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args:
         with RunFolder(args.out).locked() as folder:
             folder.claim(outputs.COMPARE, args.overwrite)
             folder.write_frame("comparison.csv", comparison)
+            if design is not None and ab_pairs_plot(comparison, base[0].frame, new[0].frame, design.factor,
+                                                    folder.root / "ab_pairs.png"):  # fmt: skip
+                text += "\n![A/B worker pairs: each pair's median ratio, the interval, the same band](ab_pairs.png)\n"
             folder.write_text("comparison.md", text)
             page_data = {"comparison": comparison, "base": base[0].frame, "new": new[0].frame}
             folder.write_text("comparison.html", html_page(text, folder.root, "linreg-bench compare", page_data))
