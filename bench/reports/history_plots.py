@@ -59,8 +59,14 @@ def overview(points: pd.DataFrame, steps: pd.DataFrame, path: Path) -> Path | No
     ax.set_ylabel("time / the case's median over the history (log)")
     ax.set_xlabel("commit (oldest left; + a run on uncommitted changes)")
     _commit_ticks(ax, timed)
-    ax.set_title(f"{timed.groupby(SERIES_KEY).ngroups} cases over {timed['position'].nunique()} commits; "
-                 f"coloured: the {len(stepped)} that stepped", fontsize=10)  # fmt: skip
+    cases, commits = timed.groupby(SERIES_KEY).ngroups, timed["position"].nunique()
+    which = (
+        "no case stepped (every line grey)"
+        if not stepped
+        else (f"coloured: the {len(stepped)} that stepped" if len(stepped) > 1 else "coloured: the one that stepped")
+    )
+    ax.set_title(f"{cases} case{'s' * (cases != 1)} over {commits} commit{'s' * (commits != 1)}; {which}",
+                 fontsize=10)  # fmt: skip
     if stepped:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return save_figure(fig, path)
