@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from bench import problems
+from bench.cli.written import closing_line
 from bench.distributed import collectives
 from bench.distributed.collectives import RankFailure
 from bench.distributed.launch import launch
@@ -230,7 +231,9 @@ def _run_into(
     if world is not None:
         collectives.from_root(finished)
     machine = machine_info()
-    measured_peaks: dict[str, dict] = {}
+    measured_peaks: dict[str, dict] = folder.recorded_peaks() if args.resume is not None else {}
+    if measured_peaks:
+        machine["peaks"] = measured_peaks  # a resume keeps the roofs its rows were judged under
 
     def peaks_for(device: str, dtype: torch.dtype, library: str = "torch") -> roofline.Peaks:
         found = roofline.peaks(device, dtype, library)
@@ -267,6 +270,7 @@ def _run_into(
 
     results = folder.results()
     drawn = [] if args.no_plots else _draw_plots(folder, problem, reference, results, outcomes, machine)
+    folder.remove_plots_not_drawn(drawn)
     folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn, args.image_base))
     page_data = {"results": results, "curves": folder.curves_table(), "machine": machine}
     page = html_page(markdown_report(problem, reference, results, machine, drawn), out, f"linreg-bench run: "
@@ -278,8 +282,7 @@ def _run_into(
     failed = results[results["status"].isin(FAILED)]
     for _, row in failed.iterrows():
         print(f"{row['impl']} {row['device']} {row['dtype']}: {row['status']}: {row['reason']}", file=sys.stderr)
-    written = ["results.csv", "report.md", "report.html", *(["models/"] if folder.models.is_dir() else []), *drawn]
-    print(f"\nwrote {out}/: {', '.join(written)}", file=sys.stderr)
+    print(f"\n{closing_line(out)}", file=sys.stderr)
     code = exit_status(results)
     if world is not None:
         collectives.from_root(code)
@@ -290,7 +293,8 @@ def _draw_plots(folder: RunFolder, problem, reference, results, outcomes, machin
     """The run's pictures; returns the names of those drawn (a plot with nothing to show is not)."""
     out = folder.root
     title = f"{problem.name} (n={problem.n}, d={problem.d}, k={problem.k})"
-    fits = {
+    fits = folder.saved_fits()  # every ok case of the folder, those of a resumed run included
+    fits |= {
         o.row["impl"]: o.fit
         for o in outcomes
         if o.fit is not None and o.case.dtype == torch.float64 and o.case.device == "cpu"
