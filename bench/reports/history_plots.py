@@ -14,13 +14,14 @@ import itertools
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from bench.reports.figures import save_figure
 from bench.reports.styles import series_styles
 
 SERIES_KEY = ["machine_key", "dataset", "impl", "device", "dtype"]
 MAX_PANELS = 12
+RATIO_TICKS = (0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5, 2.0, 3.0, 4.0)
 
 
 def _label(key: tuple) -> str:
@@ -56,6 +57,11 @@ def overview(points: pd.DataFrame, steps: pd.DataFrame, path: Path) -> Path | No
     ax.yaxis.set_major_formatter(ratio)
     ax.yaxis.set_minor_formatter(ratio)
     ax.tick_params(axis="y", which="minor", labelsize=7)
+    low, high = ax.get_ylim()
+    ticks = [t for t in RATIO_TICKS if low <= t <= high]
+    if len(ticks) >= 3:  # log minor ticks leave 1×–2× unlabelled: name the ratios a reader looks for
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.yaxis.set_minor_locator(NullLocator())
     ax.set_ylabel("time / the case's median over the history (log)")
     ax.set_xlabel("commit (oldest left; + a run on uncommitted changes)")
     _commit_ticks(ax, timed)
