@@ -34,7 +34,7 @@ from bench.results.readers import LoadedResults, load_runs
 from bench.results.store import RunFolder
 
 UNPAIRED_MIN_FACTOR = 1.10  # two runs minutes apart on a shared machine move by tens of per cent
-PAIRED_MIN_FACTOR = 1.05  # ab's worker pairs: an A/A stays within ~2% here (calibration in README)
+PAIRED_MIN_FACTOR = 1.05  # ab's worker pairs: an A/A stays within ~2% here (calibration: docs/regression-gates.md)
 INSTRUCTIONS_MIN_FACTOR = 1.01  # A/A here: within 0.3% above 2M instructions a fit, up to 1.05% below
 COMPARE_ALPHA = 0.002  # asv's, per case, for several runs a side
 AB_ALPHA = 0.05  # over all of ab's looks together: at most one wrong slower/faster in 20 A/B runs

@@ -117,15 +117,16 @@ def roofline_chart(results: pd.DataFrame, peaks: dict[str, dict], path: Path, ti
     low, high = achieved.min() / 3, achieved.max() * 3
     fig, ax = plt.subplots(figsize=(8.5, 5.5))
     off_the_top = []
-    for (key, peak), colour, dashes in zip(peaks.items(), REFERENCE_COLOURS * 4, ["--", ":", "-.", "--"] * 4,
-                                            strict=False):  # fmt: skip
+    looks = iter(zip(REFERENCE_COLOURS[:2] * 8, ["--", "-.", ":", (0, (6, 2, 1, 2))] * 4, strict=False))
+    for key, peak in peaks.items():
         roof = _roof(peak, span)
         name = f"roof {key}: {peak['bandwidth_bytes_s'] / 1e9:.0f} GB/s, {peak['gemm_flops_s'] / 1e9:.0f} GFLOP/s"
         if roof.min() > high * 10:  # a roof a decade or more above every point: named, not drawn
             off_the_top.append((float(np.min(_roof(peak, intensity.to_numpy()) / achieved.to_numpy())), name))
             continue
         high = max(high, float(roof.max()) * 1.5)
-        ax.plot(span, roof, dashes, color=colour, linewidth=1.2, label=name)
+        colour, dashes = next(looks)  # black and dark grey only: light greys vanish on white
+        ax.plot(span, roof, linestyle=dashes, color=colour, linewidth=1.2, label=name)
     styles = series_styles(list(rows["impl"].unique()))
     failed = False
     for (_, row), x, y in zip(rows.iterrows(), intensity, achieved, strict=True):
