@@ -155,3 +155,28 @@ def test_the_console_table_fits_120_columns_with_its_notes_below(d2l):
     text = sweep_console(p, config, summary)
     assert max(len(line) for line in text.splitlines()) <= 120
     assert "adamw [1]" in text and "\n[1] x x" in text and "1 of 2 optimizers reached the target" in text
+
+
+def test_the_markdown_escapes_L_star_so_the_target_does_not_turn_italic(d2l):
+    import markdown
+
+    from bench.reports.sweep_report import sweep_report
+
+    p, _ = d2l
+    summary = pd.DataFrame(
+        [
+            {
+                "optimizer": "sgd",
+                "batch_size": 10,
+                "best_lr": 0.03,
+                "seeds": 1,
+                "reached": 1,
+                "time_to_target_s": 0.1,
+                "epochs_to_target": 3.0,
+                "final_excess_loss": 1e-3,
+                "note": "",
+            }
+        ]
+    )
+    text = sweep_report(p, SweepConfig(("sgd",), (0.03,), (10,), target=3e-3), summary, [])
+    assert "(L − L*)/L*" in markdown.markdown(text) and "<em>" not in markdown.markdown(text)

@@ -29,7 +29,7 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; white-space: nowrap; }
 td.long { white-space: normal; min-width: 16rem; max-width: 34rem; overflow-wrap: anywhere; }
 th { background: #f6f6f6; cursor: pointer; user-select: none; position: sticky; top: 0; white-space: normal;
-     overflow-wrap: break-word; max-width: 9rem; }
+     max-width: 9rem; }
 th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
 tbody tr:nth-child(even) { background: #fbfbfb; } tbody tr:hover { background: #eef5ff; }
 input.filter { margin: .2rem 0; padding: 3px 6px; width: 22rem; max-width: 100%; font-size: 13px; }
@@ -82,6 +82,7 @@ SCRIPT = """
     wrapLongColumns(table);
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, index) {
       header.title = "click to sort";
+      header.innerHTML = header.innerHTML.replace(/_/g, "_<wbr>");  // long column names break at their words
       header.addEventListener("click", function () { sortBy(table, index, header); });
     });
     var box = document.createElement("div");

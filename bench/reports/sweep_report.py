@@ -81,10 +81,15 @@ def _setting(problem: Problem, config: Any) -> str:
             "only, not the evaluation of the curves.")  # fmt: skip
 
 
+def _escaped(text: str) -> str:
+    """L* as Markdown text: two bare asterisks would turn the words between them into italics."""
+    return text.replace("L*", "L\\*")
+
+
 def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: list[str]) -> str:
     """The Markdown section of one sweep (sweep.md, sweep.html)."""
     scale = "standardised features (parameters mapped back)" if config.standardize else "raw features"
-    lines = [f"## {problem.name}, {scale}", "", _setting(problem, config), ""]
+    lines = [f"## {problem.name}, {scale}", "", _escaped(_setting(problem, config)), ""]
     if summary.empty:
         return "\n".join([*lines, "No optimizer trained without diverging.", ""])
     _, notes = numbered_notes(summary)
@@ -93,7 +98,7 @@ def sweep_report(problem: Problem, config: Any, summary: pd.DataFrame, plots: li
         "",
         _table(summary, full=True).to_markdown(index=False),
         "",
-        *[f"[{i}] {note}  " for i, note in enumerate(notes, 1)],
+        *[f"[{i}] {_escaped(note)}  " for i, note in enumerate(notes, 1)],
         "",
         "Columns as in summary.csv (medians over the seeds of the best lr; docs/columns.md): *time_to_target_s* "
         "= *epochs_to_target* × *time_per_epoch_to_target_s* (over the seeds that reached it); "
