@@ -249,7 +249,11 @@ def _run_into(
         folder.write_json("run.json", shaping_arguments(args, world))
     cases = [c for c in plan(specs, _devices(args.device), dtypes) if (*c.key, problem.name) not in finished]
     if finished:
-        print(f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run", file=sys.stderr)
+        print(
+            f"resuming {out}: {len(finished)} case(s) already finished, {len(cases)} to run (a resume takes the "
+            "run's own arguments; an added --impl, --device or --dtype runs as new cases)",
+            file=sys.stderr,
+        )
 
     reference = reference or checked_reference(problem, fit_intercept)
     with tqdm(total=len(cases), desc=problem.name, unit="case", file=sys.stderr, disable=None) as bar:
