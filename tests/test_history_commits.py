@@ -62,6 +62,7 @@ def test_every_commit_of_the_range_is_run_once_in_its_own_worktree_and_a_broken_
     assert fake.calls == shas[1:]  # A..B: B's ancestors that are not A's, oldest first
     err = capsys.readouterr().err
     assert f"{shas[3][:10]} failed: pytest exited 2 and stored nothing: ImportError" in err
+    assert f"saved into {storage}/: Linux-CPython-3.11-64bit/0001_{shas[1][:10]}.json" in err
     points = pd.read_csv(out / "points.csv")
     assert sorted(points["commit"].unique()) == sorted([shas[1], shas[2], shas[4]])  # the broken one skipped
     assert f"`{shas[3][:10]}` (commit 3): not run" in (out / "history.md").read_text()

@@ -49,7 +49,11 @@ def _collect(args: argparse.Namespace, repo: Path, paths: list[Path]) -> list[st
             bar.update()
 
         bar.set_postfix_str(f"{args.cases[:40]}…" if len(args.cases) > 40 else args.cases)
+        before = set(paths[0].rglob("*.json")) if paths[0].is_dir() else set()
         outcomes = collect.collect(repo, commits, paths[0], args.cases, collect.pytest_runner, said)
+    saved = sorted(p.relative_to(paths[0]).as_posix() for p in set(paths[0].rglob("*.json")) - before)
+    if saved:  # pytest-benchmark wrote these, not this process: named here, the report's files below
+        print(f"saved into {paths[0]}/: {', '.join(saved)}", file=sys.stderr)
     if all(o.status == "failed" for o in outcomes):
         raise InputError(f"--commits {args.commits}: no commit could be run ({failed[0]})")
     return failed
