@@ -54,7 +54,7 @@ def _table(summary: pd.DataFrame, full: bool) -> pd.DataFrame:
     if not full:  # the terminal: what ranks them; the spread and per-epoch costs are in the files
         for name in ("time_to_target_iqr_s", "time_per_epoch_to_target_s", "time_per_epoch_s"):
             table.pop(name)
-    return pd.DataFrame(table).reindex(range(len(summary))).fillna("")
+    return pd.DataFrame(table).reindex(range(len(summary))).astype(object).fillna("")
 
 
 def verdict(summary: pd.DataFrame, target: float) -> str:
