@@ -175,7 +175,7 @@ def test_run_nproc_2_end_to_end(tmp_path, capfd):
             "--rounds", "3", "--min-time", "0", "--no-plots", "--no-roofline", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0, capfd.readouterr().err
     printed = capfd.readouterr().out  # rank 0's summary (the ranks are child processes)
-    assert "in collectives" in printed and "2 (gloo)" in printed
+    assert "comm_fraction" in printed and "2 (gloo)" in printed
     rows = pd.read_csv(out / "results.csv").set_index("impl")
     assert list(rows["world_size"]) == [2, 2, 2]
     assert rows.loc["normal-equation", "status"] == "ok" and rows.loc["manual-gradient", "status"] == "ok"

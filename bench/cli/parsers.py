@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.cli import values as v
 from bench.harness.axes import DEVICES, DTYPE_NAMES
+from bench.history.collect import DEFAULT_CASES as DEFAULT_HISTORY_CASES  # torch-free, as the grammar must be
 
 
 def add_run_commands(commands: argparse._SubParsersAction) -> None:
@@ -56,10 +57,18 @@ def _run_selection(run_cmd: argparse.ArgumentParser) -> None:
     training.add_argument("--lr", type=v.LEARNING_RATE)
     training.add_argument("--batch-size", type=v.BATCH)
     training.add_argument("--optimizer")
-    timing = run_cmd.add_argument_group("timing")
+    timing = run_cmd.add_argument_group(
+        "timing",
+        "Each case is fitted --warmup times untimed (CUDA context, kernels, allocator), then timed one fit "
+        "per round until there are at least --rounds rounds and at least --min-time seconds of them, at "
+        "most max(200, --rounds) rounds: by default at least 5 rounds and 0.5 s, at most 200. Times are the "
+        "median and IQR of the rounds (docs/timing.md).",
+    )
     timing.add_argument("--rounds", type=v.ROUNDS, default=5, help="at least this many timed rounds (default 5)")
-    timing.add_argument("--min-time", type=v.SECONDS, default=0.5, help="and at least this many seconds of them")
-    timing.add_argument("--warmup", type=v.WARMUP, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument(
+        "--min-time", type=v.SECONDS, default=0.5, help="and go on until the rounds add up to this many seconds (0.5)"
+    )
+    timing.add_argument("--warmup", type=v.WARMUP, default=1, help="untimed fits before the rounds (default 1)")
     timing.add_argument(
         "--threads", type=v.THREADS, help="torch intra-op threads for the run (default: torch's; recorded per row)"
     )
@@ -81,7 +90,9 @@ def _run_world_and_output(run_cmd: argparse.ArgumentParser) -> None:
         help="seconds a rank waits in a collective for the others before the run fails (default 300)",
     )
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
-    run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--no-plots", action="store_true", help="write no PNG/SVG plots (quicker; the tables and reports are written)"
+    )
     run_cmd.add_argument(
         "--image-base",
         metavar="URL",
@@ -98,7 +109,9 @@ def _run_world_and_output(run_cmd: argparse.ArgumentParser) -> None:
         "--resume",
         type=Path,
         metavar="DIR",
-        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
+        help="finish or extend the run in DIR: its finished cases are kept, the missing ones run (errors are "
+        "retried). Give the run's own arguments; added --impl, --device or --dtype run as new cases, while other "
+        "data, training, timing or --nproc arguments are refused, naming them",
     )
     run_cmd.set_defaults(handler="run:command_run")
 
@@ -124,9 +137,10 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
     sweep_cmd.add_argument(
         "--excess-target",
         type=v.POSITIVE,
-        default=1e-6,
+        default=None,
         dest="excess_target",
-        help="target excess loss (L − L*)/L* (default 1e-6)",
+        help="target excess loss (L − L*)/L* (default p/(n − p), the optimum's own statistical precision: "
+        "a fit √p standard errors from it; 1e-6 where the data have no noise or n − p < 5)",
     )
     sweep_cmd.add_argument(
         "--features",
@@ -234,7 +248,23 @@ def _add_history(commands: argparse._SubParsersAction) -> None:
         help="pytest-benchmark storage folders or JSON files, run folders (searched; default .benchmarks)",
     )
     history.add_argument("--repo", type=Path, help="the git repository whose history orders the commits (default .)")
-    history.add_argument("--rev", default="HEAD", help="the branch or revision whose history is read (default HEAD)")
+    history.add_argument(
+        "--rev", help="the branch or revision whose history is read (default HEAD; with --commits A..B, B)"
+    )
+    history.add_argument(
+        "--commits",
+        metavar="A..B",
+        help="first run the benchmarks at each commit of A..B (as `asv run A..B`), each in a temporary git "
+        "worktree, saving into PATH (pytest-benchmark storage, default .benchmarks); commits already stored "
+        "there are skipped, so an interrupted run resumes; a commit that fails to run is named and skipped",
+    )
+    history.add_argument(
+        "--cases",
+        default=DEFAULT_HISTORY_CASES,
+        metavar="EXPR",
+        help="with --commits: the pytest -k expression choosing the benchmarks of tests/benchmarks/test_fit.py "
+        "(default: d2l, CPU, float32, manual-gradient, manual-autograd, normal-equation, sklearn)",
+    )
     history.add_argument(
         "--alpha", type=v.PROBABILITY, default=0.01, help="chance of a step in a flat series, per case (default 0.01)"
     )

@@ -10,6 +10,7 @@ import pandas as pd
 
 import impls
 from bench import problems
+from bench.cli.written import closing_line
 from bench.errors import InputError
 from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
@@ -79,6 +80,7 @@ def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args:
             folder.write_text("comparison.html", html_page(text, folder.root, "linreg-bench compare", page_data))
             folder.write_frame("base.csv", pd.concat([run.frame for run in base]))
             folder.write_frame("new.csv", pd.concat([run.frame for run in new]))
+        print(closing_line(args.out), file=sys.stderr)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0
 
 
@@ -146,4 +148,5 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
             folder.claim(outputs.INSTRUCTIONS, args.overwrite)
             folder.write_frame("instructions.csv", comparison)
             folder.write_text("instructions.md", text)
+        print(closing_line(args.out), file=sys.stderr)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0

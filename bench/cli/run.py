@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from bench import problems
+from bench.cli.written import closing_line
 from bench.distributed.collectives import RankFailure
 from bench.distributed.data_parallel import BeforeLaunch, DataParallel
 from bench.distributed.launch import launch
@@ -221,13 +222,19 @@ class RunOutput:
         for note in notes:
             print(f"linreg-bench: note: {note}", file=sys.stderr)
         self.machine = machine_info()
+        if args.resume is not None:  # a resume keeps the roofs its rows were judged under
+            self.measured_peaks = folder.recorded_peaks()
+            if self.measured_peaks:
+                self.machine["peaks"] = self.measured_peaks
         folder.write_json("machine.json", self.machine)
         if args.resume is None:
             folder.write_json("run.json", shaping_arguments(args, session.world))
         pending = len(replace(session, finished=frozenset(finished)).pending)
         if finished:
             print(
-                f"resuming {folder.root}: {len(finished)} case(s) already finished, {pending} to run", file=sys.stderr
+                f"resuming {folder.root}: {len(finished)} case(s) already finished, {pending} to run (a resume takes "
+                "the run's own arguments; an added --impl, --device or --dtype runs as new cases)",
+                file=sys.stderr,
             )
         self.bar = held.enter_context(
             tqdm(total=pending, desc=session.problem.name, unit="case", file=sys.stderr, disable=None)
@@ -261,14 +268,14 @@ class RunOutput:
         folder, args, problem, machine = self.folder, self.args, session.problem, self.machine
         out, reference, results = folder.root, session.reference, folder.results()
         drawn = [] if args.no_plots else _draw_plots(folder, problem, reference, results, outcomes, machine)
+        folder.remove_plots_not_drawn(drawn)
         folder.write_text("report.md", markdown_report(problem, reference, results, machine, drawn, args.image_base))
         page_data = {"results": results, "curves": folder.curves_table(), "machine": machine}
         page = html_page(markdown_report(problem, reference, results, machine, drawn), out, f"linreg-bench run: "
                          f"{problem.name}", page_data)  # fmt: skip
         folder.write_text("report.html", page)
         _print_summary(results)
-        written = ["results.csv", "report.md", "report.html", *(["models/"] if folder.models.is_dir() else []), *drawn]
-        print(f"\nwrote {out}/: {', '.join(written)}", file=sys.stderr)
+        print(f"\n{closing_line(out)}", file=sys.stderr)
         return exit_status(results)
 
 
@@ -285,7 +292,8 @@ def _draw_plots(folder: RunFolder, problem, reference, results, outcomes, machin
     """The run's pictures; returns the names of those drawn (a plot with nothing to show is not)."""
     out = folder.root
     title = f"{problem.name} (n={problem.n}, d={problem.d}, k={problem.k})"
-    fits = {
+    fits = folder.saved_fits()  # every ok case of the folder, those of a resumed run included
+    fits |= {
         o.row["impl"]: o.fit
         for o in outcomes
         if o.fit is not None and o.case.dtype == torch.float64 and o.case.device == "cpu"

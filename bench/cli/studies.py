@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 import impls
 from bench.atomic import write_atomic
+from bench.cli.written import closing_line
 from bench.distributed import collectives
 from bench.distributed.collectives import RankFailure
 from bench.distributed.data_parallel import DataParallel
@@ -53,7 +54,7 @@ def command_conditioning(args: argparse.Namespace) -> int:
         folder.write_text("conditioning.md", f"# Digits of agreement against conditioning\n\n{text}\n\n"
                           "![conditioning](conditioning.png)\n")  # fmt: skip
         print(text)
-        print(f"\nwrote {out}/conditioning.csv, conditioning.md, conditioning.png", file=sys.stderr)
+        print(f"\n{closing_line(out)}", file=sys.stderr)
         return 0
 
 
@@ -144,7 +145,7 @@ def _write_stream(folder: RunFolder, args: argparse.Namespace, fit, row: dict) -
     print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
     if not saved:
         print(f"stream {args.method}: {row['status']}: {row['reason']}", file=sys.stderr)
-    print(f"wrote {out}/stream.csv" + (f", models/{args.method}-stream.pt" if saved else ""), file=sys.stderr)
+    print(closing_line(folder.root), file=sys.stderr)
     return 0 if saved else 1
 
 
@@ -227,6 +228,7 @@ def _scale_into(folder: RunFolder, specs: list[ImplSpec], ns: tuple, ds: tuple, 
     ])  # fmt: skip
     folder.write_text("scale.md", text)
     print(text)
+    print(closing_line(out), file=sys.stderr)
     return 0
 
 
@@ -274,6 +276,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
         ])  # fmt: skip
         folder.write_text("scale_nproc.md", text)
         print(text)
+        print(closing_line(out), file=sys.stderr)
         return 1 if (~frame["status"].isin(process_scaling.FINISHED)).any() else 0
 
 

@@ -92,8 +92,8 @@ def history_markdown(
         "commit": latest["commit"].str.slice(0, 10) + latest["dirty"].map({True: "+dirty", False: ""}),
         "time": latest["time_median_s"].map(human_time),
         "runs": latest["runs"], "status": latest["status"],
-        "LRE": latest["lre_min"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
-        "digits vs f64 optimum": latest["digits_ref"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "lre_min": latest["lre_min"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "digits_ref": latest["digits_ref"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
     }).to_markdown(index=False), ""]  # fmt: skip
     machine_table = pd.DataFrame({"key": machines["machine_key"], "machine": machines["machine"]})
     lines += ["## Machines", "", machine_table.to_markdown(index=False), "",
