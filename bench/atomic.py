@@ -11,6 +11,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+_RECORDINGS: list[list[Path]] = []  # the files written under each active `recording()`, innermost last
+
+
+@contextmanager
+def recording() -> Iterator[list[Path]]:
+    """Every file written atomically while inside, in order (a command's closing line names them)."""
+    written: list[Path] = []
+    _RECORDINGS.append(written)
+    try:
+        yield written
+    finally:
+        _RECORDINGS.remove(written)
+
+
+def recorded() -> list[Path]:
+    """The files written so far under the innermost `recording()` (none outside one)."""
+    return list(_RECORDINGS[-1]) if _RECORDINGS else []
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -26,6 +44,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield Path(temp)
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a written file honours the umask
         os.replace(temp, path)
+        for written in _RECORDINGS:
+            written.append(path)
     except OSError as exc:  # a full disk, a lost permission: the error names the file we meant
         raise _named(exc, path) from None
     finally:

@@ -7,7 +7,6 @@ scikit-learn expects. Input is validated once here, at the boundary, with scikit
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -75,12 +74,9 @@ class LinearRegressor(RegressorMixin, BaseEstimator):
 
     def _implementation(self) -> impls.Implementation:
         cls = impls.implementation_class(self.impl)
-        accepted = {f.name for f in fields(cls.Options)}
         given = {name: getattr(self, name) for name in OPTION_PARAMS if getattr(self, name) is not None}
         given.update(self.options or {})
-        ignored = sorted(set(given) - accepted)
-        if ignored:
-            raise ValueError(f"{self.impl} has no option {', '.join(ignored)} (options: {', '.join(sorted(accepted))})")
+        impls.check_option_names(cls.Options, given, self.impl, "LinearRegressor's parameters")
         implementation = cls(**given, fit_intercept=self.fit_intercept)
         reason = implementation.unsupported_reason(self.device, parse_dtype(self.dtype))
         if reason is not None:

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from impls.declarations import Declaration
-from impls.options import ClosedFormOptions, OptionError, TrainOptions
+from impls.options import ClosedFormOptions, OptionError, TrainOptions, check_option_names
 from impls.registry import (
     ENTRY_POINT_GROUP,
     UnknownImplementation,
@@ -49,6 +49,7 @@ __all__ = [
     "TrainOptions",
     "UnknownImplementation",
     "available",
+    "check_option_names",
     "create",
     "declaration",
     "implementation_class",

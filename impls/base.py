@@ -200,14 +200,14 @@ class IterativeImplementation(Implementation):
             )
 
     def cost(self, n: int, d: int, k: int, itemsize: int) -> Cost:
-        return sgd_epochs(self.options.epochs, n, d, k, itemsize, self.options.fit_intercept)
+        return sgd_epochs(self.options.epochs, (n, d, k), itemsize, self.options.fit_intercept)
 
     def fit_cost(self, fit: LinearFit, n: int, d: int, k: int, itemsize: int) -> Cost:
         """With the loss evaluations the optimizer really made (LBFGS re-evaluates within a step):
         `fit.work["evaluations_per_row"]`, evaluations × batch / n over the whole fit."""
         evaluations = fit.work.get("evaluations_per_row")
         o = self.options
-        return sgd_epochs(o.epochs, n, d, k, itemsize, o.fit_intercept, evaluations)
+        return sgd_epochs(o.epochs, (n, d, k), itemsize, o.fit_intercept, evaluations)
 
     def start(self, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Generator, torch.Tensor, torch.Tensor]:
         """The seeded generator (init, then shuffling) and the initial weight (k, d) and bias (k,)."""

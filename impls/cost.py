@@ -29,12 +29,17 @@ def closed_form(solver: str, n: int, d: int, k: int, itemsize: int, fit_intercep
 
 
 def sgd_epochs(
-    epochs: int, n: int, d: int, k: int, itemsize: int, fit_intercept: bool = True, evaluations: float | None = None
+    epochs: int,
+    shape: tuple[int, int, int],
+    itemsize: int,
+    fit_intercept: bool = True,
+    evaluations: float | None = None,
 ) -> Cost:
-    """Per epoch: forward Xθ and gradient Xᵀr over every row (4npk), the epoch's loss (2npk); the
-    data read once per epoch at least. `evaluations`: loss-and-gradient evaluations over a batch of
-    n / evaluations-per-epoch rows, when an optimizer makes more than one per step (LBFGS: up to 20);
-    by default one per row per epoch."""
+    """`epochs` over data of `shape` (n, d, k). Per epoch: forward Xθ and gradient Xᵀr over every
+    row (4npk), the epoch's loss (2npk); the data read once per epoch at least. `evaluations`:
+    loss-and-gradient evaluations over a batch of n / evaluations-per-epoch rows, when an optimizer
+    makes more than one per step (LBFGS: up to 20); by default one per row per epoch."""
+    n, d, k = shape
     p = d + int(fit_intercept)
     per_row_evaluations = epochs if evaluations is None else evaluations
     return Cost(epochs * data_pass(n, d, k, itemsize), per_row_evaluations * 4.0 * n * p * k + epochs * 2.0 * n * p * k)

@@ -1,6 +1,6 @@
 """What each built-in implementation is — name, summary, options, devices — apart from its code.
 
-`linreg-bench list`, `--help` and option checks read these without importing torch (2.8 s here);
+`linreg-bench list`, `--help` and option checks read these without importing torch (seconds; docs/measurements.md);
 the class named by `target` is imported only when something is fitted. A class takes its
 declaration with `class NNLinear(IterativeImplementation, declaration=NN_LINEAR)`, so the
 declaration is the one place these facts are written. Plug-ins need none: theirs is read from the

@@ -15,6 +15,7 @@ from impls.objective import EXACT_LEAST_SQUARES, Objective
 from impls.options import SCALINGS, SOLVERS, NormalEquationOptions
 from impls.sharded import Collectives
 from impls.sharded_closed_form import sharded_normal_equation
+from impls.small_linalg import small_solve_threads
 from impls.validation import prove_finite
 from impls.weighting import to_unweighted
 
@@ -80,18 +81,19 @@ def solve_auto(
     scale = G.diagonal().sqrt()
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     G = G / scale[:, None] / scale[None, :]
-    try:
-        eigenvalues = torch.linalg.eigvalsh(G)
-    except torch.linalg.LinAlgError:  # checked only here: a finiteness test on every fit costs ~2%
-        overflow = not bool(torch.isfinite(scale).all())
-        why = f"the Gram matrix overflows {str(X.dtype).removeprefix('torch.')}" if overflow else "eigvalsh failed"
-        notes.append(f"auto: {why}; used svd on the scaled columns")
-        return None
-    cond = float(eigenvalues[-1] / eigenvalues[0]) if float(eigenvalues[0]) > 0 else float("inf")
-    if cond > AUTO_MAX_COND:
-        notes.append(f"auto: cond of the scaled Gram matrix is {cond:.2g} > {AUTO_MAX_COND:g}; used svd")
-        return None
-    coef = torch.cholesky_solve(b / scale[:, None], torch.linalg.cholesky(G)) / scale[:, None]
+    with small_solve_threads(G.shape[0], G.device):
+        try:
+            eigenvalues = torch.linalg.eigvalsh(G)
+        except torch.linalg.LinAlgError:  # checked only here: a finiteness test on every fit costs ~2%
+            overflow = not bool(torch.isfinite(scale).all())
+            why = f"the Gram matrix overflows {str(X.dtype).removeprefix('torch.')}" if overflow else "eigvalsh failed"
+            notes.append(f"auto: {why}; used svd on the scaled columns")
+            return None
+        cond = float(eigenvalues[-1] / eigenvalues[0]) if float(eigenvalues[0]) > 0 else float("inf")
+        if cond > AUTO_MAX_COND:
+            notes.append(f"auto: cond of the scaled Gram matrix is {cond:.2g} > {AUTO_MAX_COND:g}; used svd")
+            return None
+        coef = torch.cholesky_solve(b / scale[:, None], torch.linalg.cholesky(G)) / scale[:, None]
     return coef, (x_mean, y_mean)
 
 
@@ -140,7 +142,8 @@ def solve_cholesky(
     X: torch.Tensor, y: torch.Tensor, fit_intercept: bool, notes: list[str], facts: FitFacts
 ) -> torch.Tensor:
     AtA, Aty = gram(X, y, fit_intercept)
-    L, info = torch.linalg.cholesky_ex(AtA)
+    with small_solve_threads(AtA.shape[0], AtA.device):
+        L, info = torch.linalg.cholesky_ex(AtA)
     if int(info) != 0:
         notes.append("cholesky: AᵀA is not positive definite (rank-deficient or badly conditioned X); fell back to svd")
         facts.fell_back = True
@@ -157,7 +160,8 @@ def solve_cholesky(
         notes.append(
             f"cholesky: AᵀA is nearly singular (condition ≥ {cond:.1e}): expect at most {digits:.0f} correct digits"
         )
-    return torch.cholesky_solve(Aty, L)
+    with small_solve_threads(AtA.shape[0], AtA.device):
+        return torch.cholesky_solve(Aty, L)
 
 
 class NormalEquation(Implementation, declaration=NORMAL_EQUATION):

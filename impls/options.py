@@ -4,6 +4,7 @@ from its code and free of torch, so that listing and parsing them imports nothin
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -82,12 +83,25 @@ def option_names(options_type: type) -> list[str]:
     return [f.name for f in fields(options_type)]
 
 
+def check_option_names(options_type: type, given: Iterable[str], owner: str, layer: str | None = None) -> None:
+    """The one place an unknown option is refused, for every layer that sets options: the
+    constructor (`layer` None: "owner: unknown option ..."), and the layers above it, each named
+    ("owner has no option ..., set by LAYER"): `harness.configuration`'s layering of a run,
+    `--impl NAME:key=value`, the scikit-learn estimator's parameters."""
+    known = option_names(options_type)
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return
+    if layer is None:
+        raise OptionError(f"{owner}: unknown option {', '.join(unknown)} (accepted: {', '.join(known)})")
+    raise OptionError(
+        f"{owner} has no option {', '.join(unknown)}, set by {layer} (options: {', '.join(sorted(known))})"
+    )
+
+
 def build_options(options_type: type, values: dict[str, Any], owner: str) -> Any:
     """Build an options object, naming the owner and the accepted keys on a typo."""
-    known = option_names(options_type)
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise OptionError(f"{owner}: unknown option {', '.join(unknown)} (accepted: {', '.join(known)})")
+    check_option_names(options_type, values, owner)
     return options_type(**values)
 
 

@@ -15,6 +15,7 @@ import torch
 from impls.fit import FitFacts, LinearFit
 from impls.gram import AUTO_MAX_COND, centred_gram
 from impls.sharded import Collectives
+from impls.small_linalg import small_solve_threads
 
 
 def _centred_moments(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -144,7 +145,8 @@ def sharded_normal_equation(
         else:
             G, b = summed_gram(X, y, comm)
             x_mean, y_mean = X.new_zeros(X.shape[1]), X.new_zeros(y.shape[1])
-        coef = gram_solve(G, b, solver == "cholesky", notes)
+        with small_solve_threads(G.shape[0], G.device):
+            coef = gram_solve(G, b, solver == "cholesky", notes)
     if coef is None:
         how = "triangular" if solver in ("tsqr", "qr", "cholesky") else "svd"
         coef, x_mean, y_mean = tsqr_coefficients(X, y, fit_intercept, how, comm, (notes, facts))

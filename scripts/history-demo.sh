@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's history figure, reproduced: a quick benchmark subset at each of the last N commits
+# docs/history.md's figure, reproduced: a quick benchmark subset at each of the last N commits
 # of HEAD and at three commits of a throwaway branch whose first commit injects a slowdown into
 # manual-gradient (one more gradient product per step: real work), each saved in pytest-benchmark's
 # storage, then `linreg-bench history` over them. Nothing of the branch or worktree is kept.

@@ -127,3 +127,22 @@ def test_a_pinned_ab_records_its_vcpu_and_equal_calls_per_round(monkeypatch):
         assert common_a == common_b == [max(a, b) for a, b in zip(own_a, own_b, strict=True)]
     row = compare(base, new, CompareConfig(paired=True, design=design)).iloc[0]
     assert row["pinned_cpu"] == 0 and 0 <= row["slow_state_share"] <= 1
+
+
+def test_an_ab_with_out_draws_its_worker_pairs_and_links_the_picture(tmp_path, capsys):
+    argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
+            "--rounds", "12", "--processes", "3", "--out", str(tmp_path / "ab")]  # fmt: skip
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert (tmp_path / "ab" / "ab_pairs.png").stat().st_size > 0 and (tmp_path / "ab" / "ab_pairs.svg").is_file()
+    assert "](ab_pairs.png)" in (tmp_path / "ab" / "comparison.md").read_text()
+
+
+def test_each_pair_ratio_is_the_median_of_its_own_rounds():
+    import pandas as pd
+
+    from bench.reports.ab_plots import pair_ratios
+
+    base = pd.Series({"time_samples_s": "1 1 1 2 2 2", "time_blocks": "3 3"})
+    new = pd.Series({"time_samples_s": "1.1 1.1 5 2 2 2", "time_blocks": "3 3"})
+    assert pair_ratios(base, new) == pytest.approx([1.1, 1.0])

@@ -9,7 +9,7 @@ import torch
 
 import impls
 from bench.harness.cases import Case, ImplSpec
-from bench.harness.runner import prepare
+from bench.harness.preparation import prepare
 from bench.problems.builtin import d2l
 from impls import InvalidInput
 

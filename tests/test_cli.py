@@ -130,7 +130,7 @@ def test_bad_csv_exits_2_with_one_line(case, tmp_path, capsys):
         (["run", "--dataset", "nope"], "unknown dataset 'nope'"),
         (["run", "--impl", "nope"], "unknown implementation 'nope'"),
         (["run", "--impl", "normal-equation:solver=lu"], "unknown solver 'lu'"),
-        (["run", "--impl", "sklearn:lr=1"], "sklearn has no option 'lr'"),
+        (["run", "--impl", "sklearn:lr=1"], "sklearn has no option lr, set by --impl sklearn:lr=1"),
         (["run", "--lr", "-1"], "argument --lr: -1 is out of range"),
         (["run", "--batch-size", "0"], "argument --batch-size: 0 is out of range"),
         (["run", "--optimizer", "adamz"], "unknown optimizer 'adamz'"),

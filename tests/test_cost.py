@@ -20,10 +20,10 @@ def test_closed_form_counts_every_column_it_reads_and_every_one_it_solves_for(in
 
 def test_sgd_counts_one_evaluation_per_row_per_epoch_unless_told_more():
     n, d, k, itemsize = 1000, 2, 1, 4
-    plain = sgd_epochs(3, n, d, k, itemsize)
+    plain = sgd_epochs(3, (n, d, k), itemsize)
     assert plain.bytes == 3 * n * (d + k) * itemsize and plain.flops == 3 * 6 * n * (d + 1) * k
-    assert sgd_epochs(3, n, d, k, itemsize, evaluations=30).flops == 30 * 4 * n * 3 + 3 * 2 * n * 3
-    assert sgd_epochs(3, n, d, k, itemsize, fit_intercept=False).flops == 3 * 6 * n * d * k
+    assert sgd_epochs(3, (n, d, k), itemsize, evaluations=30).flops == 30 * 4 * n * 3 + 3 * 2 * n * 3
+    assert sgd_epochs(3, (n, d, k), itemsize, fit_intercept=False).flops == 3 * 6 * n * d * k
 
 
 def test_no_intercept_fits_are_priced_on_all_their_columns():

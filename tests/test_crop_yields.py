@@ -6,6 +6,7 @@ import torch
 import impls
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
+from bench.harness.session import Session
 from tests.conftest import FAST_TIMING
 
 
@@ -21,7 +22,7 @@ def test_closed_forms_and_sklearn_agree_in_float64(solver, crop_problem):
 
 def test_tutorial_sgd_is_reported_not_recovered_with_its_excess_loss(crop_problem):
     specs = [ImplSpec(name) for name in ("manual-autograd", "nn-linear", "normal-equation", "sklearn")]
-    outcomes = run(crop_problem, plan(specs, ["cpu"], [torch.float32]), FAST_TIMING)
+    outcomes = run(Session(crop_problem, plan(specs, ["cpu"], [torch.float32]), FAST_TIMING))
     status = {o.row["impl"]: o.row for o in outcomes}
     for name in ("manual-autograd", "nn-linear"):
         row = status[name]

@@ -3,6 +3,8 @@ tmp_path, one thread each, a timeout), then `linreg-bench run --nproc 2` end to 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,9 +13,10 @@ import torch.multiprocessing as mp
 
 from bench import problems
 from bench.cli import main
+from bench.distributed.data_parallel import check_shards
 from bench.distributed.launch import torchrun_arguments, without_nproc
-from bench.distributed.runner import check_shards
 from bench.errors import InputError
+from bench.harness.ranks import RUN_STEPS
 from bench.judge.digits import lre
 from impls import implementation_class
 from impls.sharded import SingleProcess, global_batch_part, row_shard
@@ -143,6 +146,28 @@ def test_a_rank_that_dies_fails_the_run_in_one_line_and_keeps_finished_cases(tmp
     assert list(kept["impl"]) == ["normal-equation"] and list(kept["status"]) == ["ok"]
 
 
+@pytest.mark.parametrize("bad_input", [False, True], ids=["error", "bad-input"])
+@pytest.mark.parametrize("step", RUN_STEPS)
+def test_rank_0_failing_at_any_step_ends_rank_1_at_once_with_one_line(tmp_path, step, bad_input):
+    context = mp.start_processes(workers.rank_0_fails_at, args=(2, str(tmp_path), step, bad_input), nprocs=2,
+                                 join=False, start_method="spawn")  # fmt: skip
+    for process in context.processes:  # a rank left waiting would wait out DIST_TIMEOUT_S; this is longer
+        process.join(timeout=2 * workers.DIST_TIMEOUT_S)
+    assert [process.exitcode for process in context.processes] == [0, 0]  # both workers saved what they saw
+    rank0, rank1 = (json.loads((tmp_path / f"rank{rank}.json").read_text()) for rank in (0, 1))
+    failed_at = float((tmp_path / "failed_at").read_text())
+    if bad_input:  # every rank exits 2; rank 0 says it, the others say nothing (cli/main.py)
+        assert rank0["code"] == 2 and rank0["stderr"] == f"linreg-bench: error: injected at {step}\n"
+        assert rank1["code"] == 2 and rank1["stderr"] == ""
+    else:
+        assert rank0["code"] == f"raised injected at {step}"
+        said = (f"linreg-bench: error: rank 0 failed while {step} (RuntimeError: injected at {step}); "
+                "the cases finished before it are kept\n")  # fmt: skip
+        assert rank1["code"] == 1 and rank1["stderr"] == said
+    # told within one broadcast (plus cli/main.py's grace for bad input), never after the timeout
+    assert rank1["ended"] - failed_at < workers.DIST_TIMEOUT_S / 4, rank1["ended"] - failed_at
+
+
 def test_run_nproc_2_end_to_end(tmp_path, capfd):
     out = tmp_path / "run"
     argv = ["run", "--nproc", "2", "--dataset", "synthetic-small", "--impl", "normal-equation",
@@ -150,7 +175,7 @@ def test_run_nproc_2_end_to_end(tmp_path, capfd):
             "--rounds", "3", "--min-time", "0", "--no-plots", "--no-roofline", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0, capfd.readouterr().err
     printed = capfd.readouterr().out  # rank 0's summary (the ranks are child processes)
-    assert "in collectives" in printed and "2 (gloo)" in printed
+    assert "comm_fraction" in printed and "2 (gloo)" in printed
     rows = pd.read_csv(out / "results.csv").set_index("impl")
     assert list(rows["world_size"]) == [2, 2, 2]
     assert rows.loc["normal-equation", "status"] == "ok" and rows.loc["manual-gradient", "status"] == "ok"
@@ -214,7 +239,7 @@ def test_scale_nproc_refuses_what_has_no_data_parallel_form(tmp_path, capsys):
 
 
 def test_cuda_cases_need_a_gpu_per_local_rank():
-    from bench.distributed.runner import gpu_shortage_reason
+    from bench.distributed.data_parallel import gpu_shortage_reason
 
     assert gpu_shortage_reason("cpu", 4, 0) is None
     assert gpu_shortage_reason("cuda", 2, 2) is None

@@ -124,3 +124,66 @@ def test_image_links_become_absolute_for_a_ci_job_summary():
     assert plot_links(["fit_times.png"], "https://example.org/runs/42/")[0].endswith(
         "(https://example.org/runs/42/fit_times.png)"
     )
+
+
+def test_no_series_marker_is_a_cross_and_no_series_colour_is_a_reference_colour():
+    from matplotlib.colors import to_rgb
+
+    from bench.reports.styles import REFERENCE_COLOURS
+
+    looks = series_styles([f"s{i}" for i in range(60)]).values()
+    assert not {look["marker"] for look in looks} & {"x", "X", "+", "P"}  # a cross means "not ok"
+    references = {to_rgb(c) for c in REFERENCE_COLOURS}
+    assert not {to_rgb(look["color"]) for look in looks} & references  # roofs and targets stand apart
+    assert all(len(set(rgb)) > 1 for rgb in (to_rgb(look["color"]) for look in looks))  # and no grey
+
+
+def test_curves_a_reader_cannot_tell_apart_share_one_line_and_the_title_counts_lines(tmp_path):
+    from bench.reports.run_plots import case_group_label, loss_curves
+    from bench.reports.styles import coincident_on_log_axis
+
+    same = np.array([1e-1, 1e-3, 1e-4])
+    groups = coincident_on_log_axis({"a": same, "b": same * (1 + 1e-6), "c": same * 3}, decades=0.01)
+    assert groups == [["a", "b"], ["c"]]
+    assert case_group_label([("x", "cpu", "float32"), ("x", "cpu", "float64"), ("y", "cpu", "float32"),
+                             ("y", "cpu", "float64")]) == "x, y · cpu · float32, float64"  # fmt: skip
+    assert (
+        case_group_label([("x", "cpu", "float32"), ("y", "cpu", "float64")]) == "x · cpu · float32\n≈ y · cpu · float64"
+    )
+    curves = pd.DataFrame([{"impl": impl, "device": "cpu", "dtype": dtype, "epoch": e + 1, "loss": loss * factor}
+                           for impl, factor in (("a", 1), ("b", 1 + 1e-7), ("c", 5)) for dtype in ("float32", "float64")
+                           for e, loss in enumerate(same)])  # fmt: skip
+    loss_curves(curves, 1e-4, tmp_path / "l.png", "t")
+    svg = (tmp_path / "l.svg").read_text()
+    assert "6 cases, 2 visible curves" in svg and "a, b · cpu · float32, float64" in svg
+
+
+def test_a_long_text_column_wraps_on_the_page(tmp_path):
+    text = "| a | note |\n|---|---|\n| 1 | " + "long words " * 30 + "|\n"
+    page = html_page(text, tmp_path, "t", {})
+    assert "td.long { white-space: normal" in page and "wrapLongColumns" in page
+
+
+def test_the_closing_line_names_every_file_written_under_the_folder(tmp_path):
+    from bench.atomic import recording, write_text
+    from bench.cli.written import closing_line
+
+    with recording():
+        write_text(tmp_path / "a.csv", "x")
+        write_text(tmp_path / "models" / "m-cpu-float64.pt", "x")
+        write_text(tmp_path / "models" / "n-cpu-float64.pt", "x")
+        write_text(tmp_path.parent / f"{tmp_path.name}-elsewhere.json", "x")  # not this folder's
+        write_text(tmp_path / "a.csv", "y")  # twice: named once
+        line = closing_line(tmp_path)
+    assert line == f"wrote {tmp_path}/: a.csv, models/*.pt (2 models)"
+    assert closing_line(tmp_path) == f"wrote nothing to {tmp_path}/"  # outside a recording
+
+
+def test_the_report_does_not_repeat_what_the_problem_description_says():
+    from bench.problems import builtin
+    from bench.reports.run_report import shape_text
+
+    d2l = builtin.d2l()
+    assert f"n = {d2l.n}" in d2l.description and shape_text(d2l) == "d = 2, k = 1."  # was "n = 1000. n = 1000"
+    crop = builtin.crop_yields()
+    assert shape_text(crop) == "n = 15, d = 3, k = 2."

@@ -90,7 +90,7 @@ def test_the_report_says_how_it_counted_and_marks_regressions_and_accepted_entri
 
     accepted = [Accepted("d2l normal-equation cpu float32", 1.05, "stable solver", "abc1234")]
     rows = compare_counts(CountPlan([CASE, OTHER]), [1000, 1000], [1030, 1030], 1.01, accepted)
-    text = instructions_markdown(rows, "base x", "working tree", 1.01, 1, 3, ["d2l sklearn cpu float32 (c)"])
+    text = instructions_markdown(rows, ("base x", "working tree"), 1.01, 1, 3, ["d2l sklearn cpu float32 (c)"])
     assert "1 regression(s)** — instructions of 1 fit(s) per case, the median of 3 callgrind counts" in text
     assert "**more (regression)**" in text and "more, accepted up to ×1.05 (abc1234: stable solver)" in text
     assert "matched no change" in text and "d2l sklearn cpu float32 (c)" in text

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
+from bench.harness.session import Session
 from bench.problems.problem import Problem
 from tests.conftest import FAST_TIMING
 
@@ -45,7 +46,7 @@ def datasets(draw):
 @given(problem=datasets())
 def test_every_implementation_answers_honestly(problem):
     full_rank = np.linalg.matrix_rank(problem.X.numpy() - problem.X.numpy().mean(axis=0)) == problem.d
-    for outcome in run(problem, plan(SPECS, ["cpu"], [torch.float32, torch.float64]), FAST_TIMING):
+    for outcome in run(Session(problem, plan(SPECS, ["cpu"], [torch.float32, torch.float64]), FAST_TIMING)):
         row = outcome.row
         assert row["status"] in ANSWERED, row
         if full_rank and row["dtype"] == "float64" and row["impl"].split(":")[0] in CLOSED_FORMS:

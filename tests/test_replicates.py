@@ -104,7 +104,7 @@ def test_kalibera_jones_rounds_per_pair():
 
 
 def test_the_slow_state_share_counts_rounds_far_above_their_pairs_fast_rounds():
-    from bench.regression.compare import slow_state_share
+    from bench.harness.machine_state import slow_state_share
 
     rng = np.random.default_rng(7)
     fast = rng.normal(2.4e-3, 2e-5, 200)

@@ -89,3 +89,32 @@ def test_resume_with_other_arguments_is_refused_naming_them(tmp_path, capsys):
     # the same arguments, one implementation more: fine
     assert main([*ARGS, *quick, "--impl", "sklearn", "--resume", str(out)]) == 0
     assert pd.read_csv(out / "results.csv")["impl"].tolist() == ["normal-equation", "sklearn"]
+
+
+def test_after_a_resume_the_report_shows_every_plot_of_the_folder_and_no_stale_one(tmp_path, capsys):
+    """The resume adds a case (by design); the report is of the whole folder: every plot drawn from
+    all its rows (the data-and-fits plot from every saved model, the roofs from the first run), and
+    a plot there is nothing to draw for is removed, not left showing an older state."""
+    out = tmp_path / "run"
+    base = ["run", "--dataset", "univariate", "--device", "cpu", "--dtype", "float64", "--rounds", "2",
+            "--min-time", "0", "--warmup", "0"]  # fmt: skip
+    assert main([*base, "--impl", "manual-gradient", "--out", str(out)]) == 0
+    first = capsys.readouterr().err
+    for name in ("results.csv", "curves.csv", "machine.json", "run.json", "report.md", "report.html",
+                 "loss_curves.png", "loss_curves.svg", "roofline.svg", "models/*.pt (1 model)"):  # fmt: skip
+        assert name in " ".join(first.split()), name  # the closing line names every file written
+    (out / "stale.txt").write_text("a person's own file stays")
+    assert main([*base, "--impl", "manual-gradient", "--impl", "normal-equation", "--resume", str(out)]) == 0
+    report = (out / "report.md").read_text()
+    for plot in ("loss_curves.png", "fit_times.png", "data_and_fits.png", "roofline.png"):
+        assert f"]({plot})" in report, plot
+    svg = (out / "data_and_fits.svg").read_text()
+    assert "manual-gradient" in svg and "normal-equation" in svg  # the earlier case's fit too
+    assert "peaks" in json.loads((out / "machine.json").read_text())
+    assert "resuming" in capsys.readouterr().err
+
+    (out / "results.csv").write_text(pd.read_csv(out / "results.csv").iloc[1:].to_csv(index=False))
+    assert main([*base, "--impl", "normal-equation", "--resume", str(out)]) == 0  # no iterative case left
+    assert not (out / "loss_curves.png").exists() and not (out / "loss_curves.svg").exists()
+    assert "loss_curves" not in (out / "report.md").read_text()
+    assert (out / "stale.txt").is_file()

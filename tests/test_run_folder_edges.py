@@ -62,10 +62,13 @@ def test_written_files_honour_the_umask_and_no_lock_is_left(tmp_path, umask, mod
     assert not (tmp_path / ".lock").exists()
 
 
-def test_the_closing_message_names_only_files_that_exist(tmp_path, capsys):
+def test_the_closing_message_names_every_file_written_and_only_those(tmp_path, capsys):
     assert main(["run", *QUICK, "--impl", "normal-equation", "--device", "cpu", "--out", str(tmp_path)]) == 0
-    line = capsys.readouterr().err.strip().splitlines()[-1]
+    err = capsys.readouterr().err
+    line = " ".join(err[err.rindex("wrote ") :].split())  # wrapped at 120 columns: one line again
     folder, _, names = line.removeprefix("wrote ").partition(": ")
     assert folder.rstrip("/") == str(tmp_path)
-    for name in names.split(", "):
-        assert (tmp_path / name.rstrip("/")).exists(), name
+    named = names.split(", ")
+    assert named[-1] == "models/*.pt (1 model)" and len(list(tmp_path.glob("models/*.pt"))) == 1
+    written = {p.name for p in tmp_path.iterdir() if p.is_file()}
+    assert set(named[:-1]) == written, written ^ set(named[:-1])  # every file, curves.csv and run.json included

@@ -12,7 +12,7 @@ import torch
 
 from bench.cli import main
 from bench.errors import InputError
-from bench.problems.chunks import Shard, csv_chunks, parquet_chunks, synthetic_chunks, write_parquet
+from bench.problems.chunks import Shard, SyntheticStream, csv_chunks, parquet_chunks, synthetic_chunks, write_parquet
 
 
 def rows_of(chunks) -> torch.Tensor:
@@ -56,12 +56,12 @@ def test_a_bad_cell_in_a_shard_is_named_by_its_line_in_the_whole_file(tmp_path):
 
 def test_parquet_row_groups_and_synthetic_chunks_go_to_one_rank_each(tmp_path):
     path = tmp_path / "d.parquet"
-    write_parquet(synthetic_chunks(1_000, 3, chunk_rows=100)[0], path)  # ten row groups
+    write_parquet(synthetic_chunks(SyntheticStream(1_000, 3, chunk_rows=100))[0], path)  # ten row groups
     whole = rows_of(parquet_chunks(path, ["y"], 64))
     shards = [rows_of(parquet_chunks(path, ["y"], 64, Shard(rank, 3))) for rank in range(3)]
     assert [s.shape[0] for s in shards] == [400, 300, 300]
     assert torch.equal(torch.cat(shards).sort(dim=0).values, whole.sort(dim=0).values)
-    generated = [rows_of(synthetic_chunks(1_000, 3, chunk_rows=100, shard=Shard(r, 3))[0]) for r in range(3)]
+    generated = [rows_of(synthetic_chunks(SyntheticStream(1_000, 3, chunk_rows=100), Shard(r, 3))[0]) for r in range(3)]
     assert torch.equal(torch.cat(generated).sort(dim=0).values, whole.sort(dim=0).values)
 
 
@@ -77,7 +77,7 @@ def test_stream_on_two_ranks_equals_one_process(tmp_path, source):
     if source == "csv":
         data = ["--csv", str(write_csv(tmp_path / "d.csv", 5_003)), "--target", "y"]
     else:
-        write_parquet(synthetic_chunks(5_000, 3, chunk_rows=500, seed=2)[0], tmp_path / "d.parquet")
+        write_parquet(synthetic_chunks(SyntheticStream(5_000, 3, chunk_rows=500, seed=2))[0], tmp_path / "d.parquet")
         data = ["--parquet", str(tmp_path / "d.parquet"), "--target", "y"]
     code, one = stream(tmp_path, "one", *data)
     assert code == 0 and one["status"] == "ok"
@@ -91,7 +91,7 @@ def test_stream_on_two_ranks_equals_one_process(tmp_path, source):
 
 
 def test_a_rank_with_no_rows_or_bad_input_stops_every_rank_with_one_line(tmp_path, capfd):
-    write_parquet(synthetic_chunks(600, 2, chunk_rows=600)[0], tmp_path / "one-group.parquet")
+    write_parquet(synthetic_chunks(SyntheticStream(600, 2, chunk_rows=600))[0], tmp_path / "one-group.parquet")
     code, _ = stream(tmp_path, "empty", "--parquet", str(tmp_path / "one-group.parquet"), "--target", "y",
                      "--nproc", "2")  # fmt: skip
     err = capfd.readouterr().err

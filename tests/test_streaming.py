@@ -7,13 +7,13 @@ import torch
 import impls
 from bench.cli import main
 from bench.errors import InputError
-from bench.problems.chunks import csv_chunks, parquet_chunks, synthetic_chunks, write_parquet
+from bench.problems.chunks import SyntheticStream, csv_chunks, parquet_chunks, synthetic_chunks, write_parquet
 from bench.studies.streaming import Moments, solve, stream_fit, stream_sgd
 
 
 @pytest.mark.parametrize("chunk_rows", [1_000, 7_777, 50_000])
 def test_chunked_moments_match_the_in_memory_fit(chunk_rows):
-    chunks, _, _ = synthetic_chunks(50_000, 4, 2, chunk_rows=chunk_rows, seed=5)
+    chunks, _, _ = synthetic_chunks(SyntheticStream(50_000, 4, 2, chunk_rows=chunk_rows, seed=5))
     Xs, ys = zip(*chunks, strict=True)
     full = impls.create("normal-equation", solver="svd").fit(torch.cat(Xs), torch.cat(ys))
     fit, info, _ = stream_fit(zip(Xs, ys, strict=True))
@@ -22,7 +22,7 @@ def test_chunked_moments_match_the_in_memory_fit(chunk_rows):
 
 
 def test_merging_stays_accurate_with_large_column_means():
-    chunks, _, _ = synthetic_chunks(20_000, 3, chunk_rows=3_000, seed=1)
+    chunks, _, _ = synthetic_chunks(SyntheticStream(20_000, 3, chunk_rows=3_000, seed=1))
     Xs, ys = zip(*((X * 1e-3 + 1e5, y) for X, y in chunks), strict=True)
     full = impls.create("normal-equation", solver="svd").fit(torch.cat(Xs), torch.cat(ys))
     moments = Moments()
@@ -54,7 +54,7 @@ def test_stream_command_reports_time_memory_and_recovery(tmp_path):
 
 def test_streamed_sgd_approaches_the_optimum_and_is_judged_by_the_same_check(tmp_path):
     def chunks():
-        return synthetic_chunks(100_000, 4, chunk_rows=25_000, seed=2)[0]
+        return synthetic_chunks(SyntheticStream(100_000, 4, chunk_rows=25_000, seed=2))[0]
 
     fit, moments, _ = stream_sgd(chunks, epochs=20, lr=0.5, batch_size=25_000)
     exact, _ = solve(moments)
@@ -110,10 +110,10 @@ def test_csv_streams_are_judged_against_the_optimum_of_their_moments(tmp_path):
 
 def test_parquet_is_read_in_chunks_across_row_groups_and_gives_the_in_memory_fit(tmp_path):
     path = tmp_path / "d.parquet"
-    assert write_parquet(synthetic_chunks(10_000, 3, chunk_rows=3_000, seed=4)[0], path) == 10_000
+    assert write_parquet(synthetic_chunks(SyntheticStream(10_000, 3, chunk_rows=3_000, seed=4))[0], path) == 10_000
     chunks = list(parquet_chunks(path, ["y"], 2_500))  # batches that straddle the 3,000-row groups
     assert [X.shape[0] for X, _ in chunks] == [2_500] * 4 and chunks[0][0].shape[1] == 3
-    Xs, ys = zip(*synthetic_chunks(10_000, 3, chunk_rows=3_000, seed=4)[0], strict=True)
+    Xs, ys = zip(*synthetic_chunks(SyntheticStream(10_000, 3, chunk_rows=3_000, seed=4))[0], strict=True)
     full = impls.create("normal-equation", solver="svd").fit(torch.cat(Xs), torch.cat(ys))
     fit, info, _ = stream_fit(iter(chunks))
     assert info["n"] == 10_000 and torch.allclose(fit.weight, full.weight, atol=1e-12)
@@ -153,6 +153,6 @@ def test_unreadable_or_missing_parquet_and_a_target_without_a_file_exit_2(tmp_pa
     assert "no such file" in capsys.readouterr().err
     assert main(["stream", "--target", "y", "--n", "1000"]) == 2
     assert "--target names a column" in capsys.readouterr().err
-    write_parquet(synthetic_chunks(100, 2, chunk_rows=50)[0], tmp_path / "ok.parquet")
+    write_parquet(synthetic_chunks(SyntheticStream(100, 2, chunk_rows=50))[0], tmp_path / "ok.parquet")
     assert main(["stream", "--parquet", str(tmp_path / "ok.parquet")]) == 2
     assert "--target" in capsys.readouterr().err

@@ -66,10 +66,17 @@ def test_standardisation_maps_parameters_back():
     assert torch.allclose(((p.X - mean) / std) @ w.T + b, p.X @ w0.T + b0)
 
 
-def test_sweep_command_writes_tables_plots_and_goes_on_after_divergence(tmp_path):
+def test_sweep_command_writes_tables_plots_and_goes_on_after_divergence(tmp_path, capsys):
     args = ["sweep", "--optimizer", "sgd", "--optimizer", "lbfgs", "--lr", "0.01", "--lr", "100", "--seeds", "2",
             "--epochs", "3", "--out", str(tmp_path)]  # fmt: skip
     assert main(args) == 0
+    printed = capsys.readouterr()
+    assert max(len(line) for line in printed.out.splitlines()) <= 120  # a terminal's width: notes go below
+    assert "|" not in printed.out  # a table for the terminal, not raw Markdown
+    closing = " ".join(printed.err.split("wrote ")[-1].split())
+    for name in ("sweep.csv", "curves.csv", "summary.csv", "sweep.md", "sweep.html", "lr_sensitivity.png",
+                 "lr_sensitivity.svg", "excess_vs_epoch.svg"):  # fmt: skip
+        assert name in closing, name
     sweep = pd.read_csv(tmp_path / "sweep.csv")
     tune = sweep[sweep["phase"] == "tune"].set_index(["optimizer", "lr"])["status"]
     assert tune[("sgd", 100.0)] == "diverged" and tune[("sgd", 0.01)] != "diverged"
@@ -111,6 +118,66 @@ def test_time_to_target_is_epochs_to_target_times_time_per_epoch_to_target():
              "time_to_target_s": t, "epochs_to_target": e, "final_excess_loss": 1e-9, "time_per_epoch_s": 0.001}
             for t, e in ((0.006, 2), (0.009, 3), (0.012, 4))]  # fmt: skip
     (row,) = summarize(rows)
-    assert row["time_to_target_median_s"] == pytest.approx(row["epochs_to_target_median"]
-                                                           * row["time_per_epoch_to_target_s"])  # fmt: skip
-    assert row["time_per_epoch_median_s"] == 0.001  # the budget's average is its own column
+    assert row["time_to_target_s"] == pytest.approx(row["epochs_to_target"] * row["time_per_epoch_to_target_s"])
+    assert row["time_per_epoch_s"] == 0.001  # the budget's average is its own column
+    assert (row["time_to_target_q1_s"], row["time_to_target_q3_s"]) == pytest.approx((0.0075, 0.0105))
+
+
+def test_the_default_target_is_the_optimums_own_statistical_precision(d2l):
+    from bench.studies.optimizer_sweep import FIXED_TARGET, statistical_target
+
+    p, ref = d2l
+    target, why = statistical_target(ref, p.y)
+    assert target == pytest.approx(3 / 997) and "p / (n − p)" in why  # d2l: p = 3 (w, b), n = 1000
+    exact = p.X @ torch.tensor([[2.0], [-3.4]], dtype=p.X.dtype) + 4.2  # no noise: no statistical yardstick
+    assert statistical_target(reference_solution(p.X, exact), exact)[0] == FIXED_TARGET
+
+
+def test_lbfgs_says_why_its_final_loss_zig_zags_over_lr():
+    from bench.studies.optimizer_sweep import lbfgs_stall_note, optimizer_note
+
+    note = lbfgs_stall_note("lbfgs-wolfe", 1e-4)
+    assert "tolerance_change = 1e-09" in note and "1e-05 of L*" in note
+    assert lbfgs_stall_note("sgd", 1e-4) == "" and lbfgs_stall_note("lbfgs", None) == ""
+    assert note in optimizer_note("lbfgs-wolfe", 1e-4)
+
+
+def test_the_console_table_fits_120_columns_with_its_notes_below(d2l):
+    from bench.reports.sweep_report import sweep_console
+
+    p, _ = d2l
+    summary = pd.DataFrame([{"optimizer": "adamw", "batch_size": 10, "best_lr": 0.1, "seeds": 5, "reached": 0,
+                             "final_excess_loss": 1.2, "note": "x " * 200},
+                            {"optimizer": "sgd", "batch_size": 10, "best_lr": 0.03, "seeds": 5, "reached": 5,
+                             "time_to_target_s": 0.1, "epochs_to_target": 3.0, "final_excess_loss": 1e-3,
+                             "note": ""}])  # fmt: skip
+    config = SweepConfig(("adamw", "sgd"), (0.1, 0.03), (10,), target=3e-3, target_why="p / (n − p)")
+    text = sweep_console(p, config, summary)
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert "adamw [1]" in text and "\n[1] x x" in text and "1 of 2 optimizers reached the target" in text
+
+
+def test_the_markdown_escapes_L_star_so_the_target_does_not_turn_italic(d2l):
+    import markdown
+
+    from bench.reports.sweep_report import sweep_report
+
+    p, _ = d2l
+    summary = pd.DataFrame(
+        [
+            {
+                "optimizer": "sgd",
+                "batch_size": 10,
+                "best_lr": 0.03,
+                "seeds": 1,
+                "reached": 1,
+                "time_to_target_s": 0.1,
+                "epochs_to_target": 3.0,
+                "final_excess_loss": 1e-3,
+                "note": "",
+            }
+        ]
+    )
+    text = sweep_report(p, SweepConfig(("sgd",), (0.03,), (10,), target=3e-3), summary, [])
+    setting = markdown.markdown(text).split("</p>")[0]  # the paragraph that states the target
+    assert "(L − L*)/L*" in setting and "<em>" not in setting

@@ -6,6 +6,7 @@ import torch
 from bench.harness import threads
 from bench.harness.cases import Case, ImplSpec
 from bench.harness.runner import run_case
+from bench.harness.session import Session
 from bench.harness.threads import SMALL_WORK_FLOPS, threads_for
 from bench.harness.timing import TimingConfig
 from bench.judge.reference import reference_solution
@@ -30,16 +31,21 @@ def test_rows_record_the_threads_each_case_ran_with():
         torch.set_num_threads(before)
 
 
+def _row(problem, ref, timing):
+    case = Case(ImplSpec("normal-equation"), "cpu", torch.float64)
+    return run_case(Session(problem, (case,), timing, reference=ref), case).row
+
+
 def _check_rows_record_threads():
     p = d2l()
     ref = reference_solution(p.X, p.y)
-    small = run_case(p, Case(ImplSpec("normal-equation"), "cpu", torch.float64), ref, FAST_TIMING, {}).row
+    small = _row(p, ref, FAST_TIMING)
     assert small["threads"] == 1
     asked = TimingConfig(warmup=0, min_rounds=1, max_rounds=1, min_time=0.0, threads=2)
-    assert run_case(p, Case(ImplSpec("normal-equation"), "cpu", torch.float64), ref, asked, {}).row["threads"] == 2
+    assert _row(p, ref, asked)["threads"] == 2
     big = synthetic(n=200_000, d=20)  # 2·n·p² ≈ 1.8e8 flops
     ref = reference_solution(big.X, big.y)
-    row = run_case(big, Case(ImplSpec("normal-equation"), "cpu", torch.float64), ref, FAST_TIMING, {}).row
+    row = _row(big, ref, FAST_TIMING)
     assert row["threads"] == 2
     assert torch.get_num_threads() == 2  # restored after each case
 
@@ -51,7 +57,8 @@ def test_a_busy_machine_is_named_in_the_report(monkeypatch):
     assert load == {"load_average_1m": 3.0, "load_average_5m": 2.0, "loaded": True}
     p = d2l()
     ref = reference_solution(p.X, p.y)
-    outcome = run_case(p, Case(ImplSpec("normal-equation"), "cpu", torch.float64), ref, FAST_TIMING, {})
+    case = Case(ImplSpec("normal-equation"), "cpu", torch.float64)
+    outcome = run_case(Session(p, (case,), FAST_TIMING, reference=ref), case)
     from bench.results.schema import results_frame
 
     text = markdown_report(p, ref, results_frame([outcome.row]), {"cpu_count": 2, **load}, [])

@@ -6,6 +6,7 @@ import torch
 from bench.harness import clocks, timing
 from bench.harness.cases import ImplSpec, plan
 from bench.harness.runner import run
+from bench.harness.session import Session
 from bench.harness.timing import TimingConfig, measure, synchronised
 from bench.problems.builtin import d2l
 
@@ -49,7 +50,9 @@ def test_measure_synchronises_after_warmup_and_after_every_round(monkeypatch):
     "name", ["manual-autograd", "manual-gradient", "nn-linear", "nn-linear:loader=tensor", "normal-equation"]
 )
 def test_cuda_recovers_the_same_parameters_as_cpu(name):
-    outcomes = run(d2l(), plan([ImplSpec.parse(name)], ["cpu", "cuda"], [torch.float64]), TimingConfig(1, 3, 3, 0.0))
+    outcomes = run(
+        Session(d2l(), plan([ImplSpec.parse(name)], ["cpu", "cuda"], [torch.float64]), TimingConfig(1, 3, 3, 0.0))
+    )
     cpu, cuda = outcomes
     assert cpu.row["status"] == cuda.row["status"] == "ok"
     assert torch.allclose(cpu.fit.weight, cuda.fit.weight, atol=1e-9)
@@ -93,7 +96,7 @@ def test_events_longer_than_the_wall_clock_mean_a_missing_synchronisation():
 def test_cuda_event_and_synchronised_wall_clock_agree_on_a_real_fit():
     from bench.problems.builtin import synthetic
 
-    outcome = run(synthetic(n=200_000, d=100), plan([ImplSpec("normal-equation")], ["cuda"], [torch.float32]),
-                  TimingConfig(1, 10, 10, 0.0))[0]  # fmt: skip
+    outcome = run(Session(synthetic(n=200_000, d=100), plan([ImplSpec("normal-equation")], ["cuda"], [torch.float32]),
+                  TimingConfig(1, 10, 10, 0.0)))[0]  # fmt: skip
     assert outcome.row["status"] == "ok", outcome.row["reason"]
     assert 0.3 < outcome.row["event_vs_wall"] <= clocks.CLOCK_SLACK, outcome.row

@@ -8,6 +8,7 @@ import torch
 import impls
 from bench.harness.cases import Case, ImplSpec, plan
 from bench.harness.runner import run, run_case
+from bench.harness.session import Session
 from bench.judge.reference import reference_solution
 from bench.problems import builtin as problems
 from impls import InvalidInput, registry, validate
@@ -58,14 +59,16 @@ def test_valid_input_passes():
 def test_a_value_that_overflows_float32_is_an_error_for_that_case_only():
     big = problems.Problem("big", with_value(X, 3, 1, 1e39), Y)  # float32 tops out at 3.4e38
     cases = plan([ImplSpec("normal-equation")], ["cpu"], [torch.float32, torch.float64])
-    rows = [o.row for o in run(big, cases, FAST_TIMING)]
+    rows = [o.row for o in run(Session(big, cases, FAST_TIMING))]
     assert rows[0]["status"] == "error" and "X contains inf at row 3, column 1" in rows[0]["reason"]
     assert rows[1]["status"] != "error" and rows[1]["time_median_s"] > 0  # float64 holds it: the run went on
 
 
 def test_fewer_rows_than_parameters_is_marked_not_hidden():
     p = problems.synthetic(n=4, d=6)
-    outcomes = run(p, plan([ImplSpec("normal-equation"), ImplSpec("sklearn")], ["cpu"], [torch.float64]), FAST_TIMING)
+    outcomes = run(
+        Session(p, plan([ImplSpec("normal-equation"), ImplSpec("sklearn")], ["cpu"], [torch.float64]), FAST_TIMING)
+    )
     for o in outcomes:
         assert o.row["status"] == "not-recovered" and "rank-deficient (rank" in o.row["reason"], o.row
 
@@ -73,14 +76,14 @@ def test_fewer_rows_than_parameters_is_marked_not_hidden():
 def test_constant_column_is_reported_with_the_rank():
     Xc = torch.cat([X, torch.ones(20, 1, dtype=torch.float64)], dim=1)
     p = problems.Problem("const", Xc, Xc[:, :1] * 2 + 0.1 * Y)
-    (o,) = run(p, plan([ImplSpec("normal-equation")], ["cpu"], [torch.float64]), FAST_TIMING)
+    (o,) = run(Session(p, plan([ImplSpec("normal-equation")], ["cpu"], [torch.float64]), FAST_TIMING))
     assert o.row["status"] == "not-recovered" and "rank 3 of 4 columns" in o.row["reason"]
 
 
 def test_blow_up_is_diverged_with_the_epoch_and_the_run_goes_on():
     p = problems.d2l()
     cases = plan([ImplSpec("nn-linear", (("lr", 5.0),)), ImplSpec("sklearn")], ["cpu"], [torch.float64])
-    first, second = (o.row for o in run(p, cases, FAST_TIMING))
+    first, second = (o.row for o in run(Session(p, cases, FAST_TIMING)))
     assert first["status"] == "diverged" and re.search(r"epoch \d+", first["reason"]), first["reason"]
     assert second["status"] == "ok"
 
@@ -96,7 +99,8 @@ def test_out_of_memory_is_an_error_for_that_case_and_memory_is_released(monkeypa
     monkeypatch.setattr(registry, "BUILTIN", (*registry.BUILTIN, impls.Declaration.of(Hungry)))
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     p = problems.d2l()
-    row = run_case(p, Case(ImplSpec("hungry"), "cpu", torch.float32), reference_solution(p.X, p.y), FAST_TIMING, {}).row
+    case = Case(ImplSpec("hungry"), "cpu", torch.float32)
+    row = run_case(Session(p, (case,), FAST_TIMING, reference=reference_solution(p.X, p.y)), case).row
     assert row["status"] == "error" and row["reason"] == "out of memory" and emptied
 
 

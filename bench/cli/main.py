@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+from bench.atomic import recording
 from bench.cli import parsers
 from bench.distributed.world import is_secondary_rank
 from bench.errors import InputError
@@ -69,7 +70,8 @@ def _main(argv: list[str] | None) -> int:
             parser.print_help()
             return 2
         args.argv = list(sys.argv[1:] if argv is None else argv)  # `--nproc` relaunches this command line
-        return handler(args.handler)(args)
+        with recording():  # each command's closing line names what it wrote (bench/cli/written.py)
+            return handler(args.handler)(args)
     except (InputError, OptionError) as exc:
         if not is_secondary_rank():  # every rank of a torchrun job meets the same error: rank 0 says it
             print(f"linreg-bench: error: {exc}", file=sys.stderr)

@@ -9,10 +9,18 @@ from pathlib import Path
 
 from bench.cli import values as v
 from bench.harness.axes import DEVICES, DTYPE_NAMES
+from bench.history.collect import DEFAULT_CASES as DEFAULT_HISTORY_CASES  # torch-free, as the grammar must be
 
 
 def add_run_commands(commands: argparse._SubParsersAction) -> None:
     run_cmd = commands.add_parser("run", help="time and check implementations on one problem")
+    _run_data(run_cmd)
+    _run_selection(run_cmd)
+    _run_world_and_output(run_cmd)
+
+
+def _run_data(run_cmd: argparse.ArgumentParser) -> None:
+    """`run`'s data: a built-in problem, a CSV, or synthetic data's shape."""
     data = run_cmd.add_argument_group("data")
     data.add_argument("--dataset", default="d2l", help="built-in problem (see `linreg-bench list`); default d2l")
     data.add_argument("--csv", type=Path, help="your own data: a CSV file with a header row")
@@ -27,6 +35,10 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     )
     for name, kind in (("n", v.ROWS), ("d", v.COLUMNS), ("k", v.TARGETS), ("noise", v.NON_NEGATIVE), ("seed", v.SEED)):
         data.add_argument(f"--{name}", type=kind, dest=f"synthetic_{name}", help=f"--dataset synthetic: {name}")
+
+
+def _run_selection(run_cmd: argparse.ArgumentParser) -> None:
+    """What runs, how iterative methods train, how each case is timed."""
     what = run_cmd.add_argument_group("what runs")
     what.add_argument(
         "--impl",
@@ -45,13 +57,25 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
     training.add_argument("--lr", type=v.LEARNING_RATE)
     training.add_argument("--batch-size", type=v.BATCH)
     training.add_argument("--optimizer")
-    timing = run_cmd.add_argument_group("timing")
+    timing = run_cmd.add_argument_group(
+        "timing",
+        "Each case is fitted --warmup times untimed (CUDA context, kernels, allocator), then timed one fit "
+        "per round until there are at least --rounds rounds and at least --min-time seconds of them, at "
+        "most max(200, --rounds) rounds: by default at least 5 rounds and 0.5 s, at most 200. Times are the "
+        "median and IQR of the rounds (docs/timing.md).",
+    )
     timing.add_argument("--rounds", type=v.ROUNDS, default=5, help="at least this many timed rounds (default 5)")
-    timing.add_argument("--min-time", type=v.SECONDS, default=0.5, help="and at least this many seconds of them")
-    timing.add_argument("--warmup", type=v.WARMUP, default=1, help="untimed rounds first (default 1)")
+    timing.add_argument(
+        "--min-time", type=v.SECONDS, default=0.5, help="and go on until the rounds add up to this many seconds (0.5)"
+    )
+    timing.add_argument("--warmup", type=v.WARMUP, default=1, help="untimed fits before the rounds (default 1)")
     timing.add_argument(
         "--threads", type=v.THREADS, help="torch intra-op threads for the run (default: torch's; recorded per row)"
     )
+
+
+def _run_world_and_output(run_cmd: argparse.ArgumentParser) -> None:
+    """The ranks, the output folder, the reports."""
     parallel = run_cmd.add_argument_group("data-parallel (torch.distributed; or start the ranks with torchrun)")
     parallel.add_argument(
         "--nproc",
@@ -66,7 +90,9 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
         help="seconds a rank waits in a collective for the others before the run fails (default 300)",
     )
     run_cmd.add_argument("--out", type=Path, help="output folder (default results/<dataset>-<time>)")
-    run_cmd.add_argument("--no-plots", action="store_true")
+    run_cmd.add_argument(
+        "--no-plots", action="store_true", help="write no PNG/SVG plots (quicker; the tables and reports are written)"
+    )
     run_cmd.add_argument(
         "--image-base",
         metavar="URL",
@@ -83,7 +109,9 @@ def add_run_commands(commands: argparse._SubParsersAction) -> None:
         "--resume",
         type=Path,
         metavar="DIR",
-        help="finish an interrupted run in DIR: cases already in its results.csv are kept",
+        help="finish or extend the run in DIR: its finished cases are kept, the missing ones run (errors are "
+        "retried). Give the run's own arguments; added --impl, --device or --dtype run as new cases, while other "
+        "data, training, timing or --nproc arguments are refused, naming them",
     )
     run_cmd.set_defaults(handler="run:command_run")
 
@@ -109,9 +137,10 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
     sweep_cmd.add_argument(
         "--excess-target",
         type=v.POSITIVE,
-        default=1e-6,
+        default=None,
         dest="excess_target",
-        help="target excess loss (L − L*)/L* (default 1e-6)",
+        help="target excess loss (L − L*)/L* (default p/(n − p), the optimum's own statistical precision: "
+        "a fit √p standard errors from it; 1e-6 where the data have no noise or n − p < 5)",
     )
     sweep_cmd.add_argument(
         "--features",
@@ -134,6 +163,13 @@ def add_sweep_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def add_regression_commands(commands: argparse._SubParsersAction) -> None:
+    _add_compare(commands)
+    _add_ab(commands)
+    _add_history(commands)
+
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench compare`."""
     compare_cmd = commands.add_parser("compare", help="compare two runs' timings: which cases got slower")
     where = "run folder, results.csv or pytest-benchmark JSON; or a folder of several (runs, pytest-benchmark storage)"
     compare_cmd.add_argument("base", type=Path, help=where)
@@ -148,6 +184,9 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     add_gate_arguments(compare_cmd)
     compare_cmd.set_defaults(handler="regression:command_compare")
 
+
+def _add_ab(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench ab`."""
     ab = commands.add_parser("ab", help="benchmark two git revisions side by side, rounds interleaved, and compare")
     ab.add_argument("--base", help="base revision (default: merge base with main; HEAD~1 on main)")
     ab.add_argument("--dataset", action="append", default=[], help="repeatable; default d2l (the quick suite)")
@@ -196,6 +235,9 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
     add_gate_arguments(ab)
     ab.set_defaults(handler="regression:command_ab")
 
+
+def _add_history(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench history`."""
     history = commands.add_parser(
         "history", help="every case's time and accuracy over commits, and the steps in them (CSV, Markdown, HTML)"
     )
@@ -206,7 +248,23 @@ def add_regression_commands(commands: argparse._SubParsersAction) -> None:
         help="pytest-benchmark storage folders or JSON files, run folders (searched; default .benchmarks)",
     )
     history.add_argument("--repo", type=Path, help="the git repository whose history orders the commits (default .)")
-    history.add_argument("--rev", default="HEAD", help="the branch or revision whose history is read (default HEAD)")
+    history.add_argument(
+        "--rev", help="the branch or revision whose history is read (default HEAD; with --commits A..B, B)"
+    )
+    history.add_argument(
+        "--commits",
+        metavar="A..B",
+        help="first run the benchmarks at each commit of A..B (as `asv run A..B`), each in a temporary git "
+        "worktree, saving into PATH (pytest-benchmark storage, default .benchmarks); commits already stored "
+        "there are skipped, so an interrupted run resumes; a commit that fails to run is named and skipped",
+    )
+    history.add_argument(
+        "--cases",
+        default=DEFAULT_HISTORY_CASES,
+        metavar="EXPR",
+        help="with --commits: the pytest -k expression choosing the benchmarks of tests/benchmarks/test_fit.py "
+        "(default: d2l, CPU, float32, manual-gradient, manual-autograd, normal-equation, sklearn)",
+    )
     history.add_argument(
         "--alpha", type=v.PROBABILITY, default=0.01, help="chance of a step in a flat series, per case (default 0.01)"
     )
@@ -239,6 +297,13 @@ def add_gate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_studies_commands(commands: argparse._SubParsersAction) -> None:
+    _add_conditioning(commands)
+    _add_stream(commands)
+    _add_scale(commands)
+
+
+def _add_conditioning(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench conditioning`."""
     cond = commands.add_parser("conditioning", help="digits of agreement against the condition number")
     cond.add_argument("--cond", type=v.CONDITION, action="append", default=[], help="repeatable; default 1e0 ... 1e12")
     cond.add_argument(
@@ -257,6 +322,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     )
     cond.set_defaults(handler="studies:command_conditioning")
 
+
+def _add_stream(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench stream`."""
     stream = commands.add_parser("stream", help="fit data larger than memory, chunk by chunk")
     source = stream.add_mutually_exclusive_group()
     source.add_argument("--csv", type=Path, help="a CSV read in chunks (with --target); default synthetic")
@@ -292,6 +360,9 @@ def add_studies_commands(commands: argparse._SubParsersAction) -> None:
     )
     stream.set_defaults(handler="studies:command_stream")
 
+
+def _add_scale(commands: argparse._SubParsersAction) -> None:
+    """`linreg-bench scale` (also `--nproc N ...`)."""
     scale_cmd = commands.add_parser("scale", help="fit time against n and d, growth exponents, log-log plot")
     scale_cmd.add_argument(
         "--impl",

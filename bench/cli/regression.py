@@ -10,6 +10,7 @@ import pandas as pd
 
 import impls
 from bench import problems
+from bench.cli.written import closing_line
 from bench.errors import InputError
 from bench.harness.cases import ImplSpec, default_specs
 from bench.harness.machine import PROJECT_ROOT
@@ -25,6 +26,7 @@ from bench.regression.compare import (
 )
 from bench.regression.instructions import CountPlan, compare_counts, count_both
 from bench.regression.replicates import SequentialDesign
+from bench.reports.ab_plots import ab_pairs_plot
 from bench.reports.comparison_report import comparison_markdown
 from bench.reports.html import html_page
 from bench.reports.instructions_report import instructions_markdown
@@ -70,11 +72,15 @@ def report_comparison(base: list[LoadedResults], new: list[LoadedResults], args:
         with RunFolder(args.out).locked() as folder:
             folder.claim(outputs.COMPARE, args.overwrite)
             folder.write_frame("comparison.csv", comparison)
+            if design is not None and ab_pairs_plot(comparison, base[0].frame, new[0].frame, design.factor,
+                                                    folder.root / "ab_pairs.png"):  # fmt: skip
+                text += "\n![A/B worker pairs: each pair's median ratio, the interval, the same band](ab_pairs.png)\n"
             folder.write_text("comparison.md", text)
             page_data = {"comparison": comparison, "base": base[0].frame, "new": new[0].frame}
             folder.write_text("comparison.html", html_page(text, folder.root, "linreg-bench compare", page_data))
             folder.write_frame("base.csv", pd.concat([run.frame for run in base]))
             folder.write_frame("new.csv", pd.concat([run.frame for run in new]))
+        print(closing_line(args.out), file=sys.stderr)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0
 
 
@@ -135,11 +141,12 @@ def ab_instructions(args: argparse.Namespace, plan: CountPlan) -> int:
     changed = {case for case, verdict in zip(comparison[["dataset", "impl", "device", "dtype"]].agg(" ".join, axis=1),
                                                comparison["verdict"], strict=True) if verdict == "more"}  # fmt: skip
     stale = [f"{a.case} ({a.commit})" for a in accepted if a.case not in changed]
-    text = instructions_markdown(comparison, f"base {short}", new_label, min_factor, plan.number, plan.counts, stale)
+    text = instructions_markdown(comparison, (f"base {short}", new_label), min_factor, plan.number, plan.counts, stale)
     print(text)
     if args.out is not None:
         with RunFolder(args.out).locked() as folder:
             folder.claim(outputs.INSTRUCTIONS, args.overwrite)
             folder.write_frame("instructions.csv", comparison)
             folder.write_text("instructions.md", text)
+        print(closing_line(args.out), file=sys.stderr)
     return 1 if args.fail_on_regression and comparison["regression"].any() else 0

@@ -13,8 +13,10 @@ from tqdm import tqdm
 
 import impls
 from bench.atomic import write_atomic
+from bench.cli.written import closing_line
 from bench.distributed import collectives
 from bench.distributed.collectives import RankFailure
+from bench.distributed.data_parallel import DataParallel
 from bench.distributed.launch import launch
 from bench.distributed.world import World, join, launched_rank, leave
 from bench.errors import InputError
@@ -22,6 +24,7 @@ from bench.files import input_file
 from bench.harness.cases import ImplSpec, parse_dtype
 from bench.harness.machine import machine_info
 from bench.harness.memory import PeakMemory
+from bench.harness.ranks import STREAM_REPORT
 from bench.problems import chunks as chunked
 from bench.reports.study_plots import conditioning_plot, process_scaling_plot, scaling_plot
 from bench.results import outputs
@@ -51,7 +54,7 @@ def command_conditioning(args: argparse.Namespace) -> int:
         folder.write_text("conditioning.md", f"# Digits of agreement against conditioning\n\n{text}\n\n"
                           "![conditioning](conditioning.png)\n")  # fmt: skip
         print(text)
-        print(f"\nwrote {out}/conditioning.csv, conditioning.md, conditioning.png", file=sys.stderr)
+        print(f"\n{closing_line(out)}", file=sys.stderr)
         return 0
 
 
@@ -71,10 +74,12 @@ def _stream_source(
     if args.target:
         raise InputError("--target names a column of --csv or --parquet; the synthetic stream has its own")
 
-    def synthetic_pass():
-        return chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows, shard=shard)[0]
+    stream = chunked.SyntheticStream(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
 
-    _, weight, bias = chunked.synthetic_chunks(args.n, args.d, 1, args.noise, args.seed, args.chunk_rows)
+    def synthetic_pass():
+        return chunked.synthetic_chunks(stream, shard)[0]
+
+    _, weight, bias = chunked.synthetic_chunks(stream)
     return synthetic_pass, (weight, bias), f"synthetic n={args.n:,} d={args.d} noise={args.noise} seed={args.seed}"
 
 
@@ -108,22 +113,24 @@ def _command_stream_ranks(args: argparse.Namespace, world: World) -> int:
     with PeakMemory() as peak:
         fit, info, seconds, comm = streaming.sharded_stream_fit(chunks_per_epoch())
     peak_mb = max(collectives.gathered(peak.bytes)) / 2**20
-    if not world.is_root:
-        return collectives.from_root(None)
-    n = world.world_size
-    shards = f"{n} byte ranges" if args.csv else f"row groups i ≡ rank (mod {n})" if args.parquet else (
-        f"chunks i ≡ rank (mod {n})")  # fmt: skip
-    row = {
-        "source": source, "method": args.method, "n": info["n"], "d": fit.n_features, "chunk_rows": args.chunk_rows,
-        "time_s": seconds, "rows_per_s": info["n"] / seconds, "peak_rss_mb": peak_mb, "rank": info["rank"],
-        "cond_scaled_gram": info["cond_scaled_gram"], "world_size": world.world_size, "backend": world.backend,
-        "shards": shards,
-        "comm_s": comm, "comm_fraction": comm / seconds if seconds > 0 else float("nan"),
-        **streaming.judge_stream(fit, fit, info, truth),
-    }  # fmt: skip
-    with RunFolder(out).locked() as folder:
-        folder.claim(outputs.STREAM, args.overwrite)
-        return collectives.from_root(_write_stream(folder, args, fit, row))
+
+    def judged_and_written() -> int:  # rank 0 alone: one step of the rank protocol
+        n = world.world_size
+        shards = f"{n} byte ranges" if args.csv else f"row groups i ≡ rank (mod {n})" if args.parquet else (
+            f"chunks i ≡ rank (mod {n})")  # fmt: skip
+        row = {
+            "source": source, "method": args.method, "n": info["n"], "d": fit.n_features,
+            "chunk_rows": args.chunk_rows, "time_s": seconds, "rows_per_s": info["n"] / seconds,
+            "peak_rss_mb": peak_mb, "rank": info["rank"], "cond_scaled_gram": info["cond_scaled_gram"],
+            "world_size": world.world_size, "backend": world.backend, "shards": shards,
+            "comm_s": comm, "comm_fraction": comm / seconds if seconds > 0 else float("nan"),
+            **streaming.judge_stream(fit, fit, info, truth),
+        }  # fmt: skip
+        with RunFolder(out).locked() as folder:
+            folder.claim(outputs.STREAM, args.overwrite)
+            return _write_stream(folder, args, fit, row)
+
+    return DataParallel(world).decided(STREAM_REPORT, judged_and_written)
 
 
 def _write_stream(folder: RunFolder, args: argparse.Namespace, fit, row: dict) -> int:
@@ -138,7 +145,7 @@ def _write_stream(folder: RunFolder, args: argparse.Namespace, fit, row: dict) -
     print(pd.DataFrame([row]).drop(columns=["source"]).to_markdown(index=False, floatfmt=".4g"))
     if not saved:
         print(f"stream {args.method}: {row['status']}: {row['reason']}", file=sys.stderr)
-    print(f"wrote {out}/stream.csv" + (f", models/{args.method}-stream.pt" if saved else ""), file=sys.stderr)
+    print(closing_line(folder.root), file=sys.stderr)
     return 0 if saved else 1
 
 
@@ -221,6 +228,7 @@ def _scale_into(folder: RunFolder, specs: list[ImplSpec], ns: tuple, ds: tuple, 
     ])  # fmt: skip
     folder.write_text("scale.md", text)
     print(text)
+    print(closing_line(out), file=sys.stderr)
     return 0
 
 
@@ -242,7 +250,8 @@ def command_scale_processes(args: argparse.Namespace) -> int:
     with RunFolder(out).locked() as folder:
         folder.claim(outputs.SCALE, args.overwrite)
         rows: list[dict] = []
-        total = len(specs) * len(process_scaling.configurations(nprocs, n, args.batch_size))
+        plan = process_scaling.ScalingPlan(tuple(specs), tuple(nprocs), n, d, args.batch_size, args.dtype)
+        total = len(specs) * len(plan.configurations())
         with tqdm(total=total, desc="scale --nproc", unit="run", file=sys.stderr, disable=None) as bar:
 
             def persist(row: dict) -> None:
@@ -250,7 +259,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
                 write_atomic(out / "scale_nproc.csv", lambda p: pd.DataFrame(rows).to_csv(p, index=False))
                 bar.update()
 
-            frame = process_scaling.study(specs, nprocs, n, d, args.batch_size, args.dtype, out, persist)
+            frame = process_scaling.study(plan, out, persist)
         write_atomic(out / "scale_nproc.csv", lambda p: frame.to_csv(p, index=False))
         model_rows, model_text = _comm_model(frame, d, n, args) if not args.no_model else (None, [])
         process_scaling_plot(frame, model_rows, out / "scale_nproc.png")
@@ -267,6 +276,7 @@ def command_scale_processes(args: argparse.Namespace) -> int:
         ])  # fmt: skip
         folder.write_text("scale_nproc.md", text)
         print(text)
+        print(closing_line(out), file=sys.stderr)
         return 1 if (~frame["status"].isin(process_scaling.FINISHED)).any() else 0
 
 

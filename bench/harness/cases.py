@@ -80,9 +80,10 @@ class ImplSpec:
             elif "optimizer_args" in option_fields:  # nn-linear:optimizer=sgd,momentum=0.9
                 optimizer_args[key] = _value(value)
             else:
-                raise InputError(
-                    f"--impl {text}: {name} has no option {key!r} (options: {', '.join(sorted(option_fields))})"
-                )
+                try:
+                    impls.check_option_names(cls_.Options, [key], name.strip(), f"--impl {text}")
+                except impls.OptionError as exc:
+                    raise InputError(str(exc)) from None
         if optimizer_args:
             options["optimizer_args"] = {**options.get("optimizer_args", {}), **optimizer_args}
         spec = cls(name.strip(), tuple(options.items()))

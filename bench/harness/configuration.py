@@ -15,12 +15,11 @@ implementation does not accept is an error naming the layer it came from: nothin
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from bench.harness.cases import ImplSpec
 from bench.problems.problem import Problem
-from impls import Implementation, OptionError, implementation_class
+from impls import Implementation, check_option_names, implementation_class
 
 OPTIMIZER_KEYS = ("optimizer", "optimizer_args")
 
@@ -28,7 +27,6 @@ OPTIMIZER_KEYS = ("optimizer", "optimizer_args")
 def layered_options(problem: Problem, spec: ImplSpec, overrides: dict[str, Any], fit_intercept: bool) -> dict:
     """The keyword arguments of `spec`'s implementation for `problem`, layered as the module says."""
     cls = implementation_class(spec.name)
-    accepted = {f.name for f in fields(cls.Options)}
     layers: list[tuple[str, dict[str, Any]]] = []
     if cls.iterative:
         run_wide = dict(overrides)
@@ -39,10 +37,7 @@ def layered_options(problem: Problem, spec: ImplSpec, overrides: dict[str, Any],
     layers += [(f"--impl {spec.label}", dict(spec.options)), ("fit_intercept", {"fit_intercept": fit_intercept})]
     merged: dict[str, Any] = {}
     for origin, values in layers:
-        unknown = sorted(set(values) - accepted)
-        if unknown:
-            options = ", ".join(sorted(accepted))
-            raise OptionError(f"{spec.name} has no option {', '.join(unknown)}, set by {origin} (options: {options})")
+        check_option_names(cls.Options, values, spec.name, origin)
         merged.update(values)
     return merged
 

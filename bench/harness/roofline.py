@@ -9,6 +9,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +42,9 @@ class Peaks:
 
     def bound_s(self, cost: Cost) -> float:
         return max(cost.bytes / self.bandwidth_bytes_s, cost.flops / self.gemm_flops_s)
+
+
+PeaksProvider = Callable[[str, torch.dtype, str], Peaks]  # (device, compute dtype, library) -> its peaks
 
 
 PROBE_REPEATS = 5  # a peak is the best of this many rounds: the machine at its least disturbed
@@ -114,12 +118,14 @@ def peaks(device: str, dtype: torch.dtype, library: str = "torch") -> Peaks:
 
 
 def roofline_figures(
-    impl: Implementation, dtype: torch.dtype, n: int, d: int, k: int, median_s: float, peaks: Peaks,
+    impl: Implementation, dtype: torch.dtype, shape: tuple[int, int, int], median_s: float, peaks: Peaks,
     fit: LinearFit | None = None,
 ) -> dict[str, float]:  # fmt: skip
     """A timed case against the machine's roofline: the bound from the work model of the route the
-    fit took (`fit_cost`; the algorithm's `cost` without a fit) and the peaks of the dtype and library
-    that did the arithmetic (`peaks_for_case`), the time as a multiple of it, the achieved rates."""
+    fit took (`fit_cost`; the algorithm's `cost` without a fit) on data of `shape` (n, d, k) and the
+    peaks of the dtype and library that did the arithmetic (`peaks_key`), the time as a multiple of
+    it, the achieved rates."""
+    n, d, k = shape
     itemsize = torch.empty(0, dtype=dtype).element_size()
     cost = impl.cost(n, d, k, itemsize) if fit is None else impl.fit_cost(fit, n, d, k, itemsize)
     if cost is None:

@@ -30,7 +30,7 @@ def limited_threads(count: int | None) -> Iterator[None]:
 
 # Below this much work a fit is over in about a millisecond, and a second intra-op thread can only
 # wait: on a loaded machine OpenMP's barrier waits out a descheduled worker's time slice (the
-# figures are in the design notes' MEASUREMENTS, "Threads under load").
+# figures, and the command that gives them: docs/measurements.md, "Threads under load").
 SMALL_WORK_FLOPS = 5e7
 LOADED_FRACTION = 0.5  # a 1-minute load average above this share of the cores distorts timings
 

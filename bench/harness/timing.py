@@ -53,14 +53,22 @@ class RoundHooks:
         return seconds
 
 
+# The stop rule's ceiling: `min_time` (0.5 s) is met within it by any fit of 2.5 ms or more, and a
+# faster fit's median over 200 rounds is already settled; without it a microsecond fit would loop
+# 500,000 times for its half second.
+MAX_ROUNDS = 200
+MIN_ROUNDS = 5  # pytest-benchmark's default minimum: a median of fewer moves with one outlier
+MIN_TIME_S = 0.5  # long enough to average over a scheduler's time slices, short enough for a run of many cases
+
+
 @dataclass(frozen=True)
 class TimingConfig:
     """At least `min_rounds` rounds and `min_time` seconds of them, at most `max_rounds`."""
 
     warmup: int = 1
-    min_rounds: int = 5
-    max_rounds: int = 200
-    min_time: float = 0.5
+    min_rounds: int = MIN_ROUNDS
+    max_rounds: int = MAX_ROUNDS
+    min_time: float = MIN_TIME_S
     threads: int | None = None  # None: one thread for small work (threads.threads_for), else torch's default
 
     @classmethod

@@ -4,7 +4,7 @@ Read from the training losses the fit recorded per epoch: a loss still falling m
 ran out (more epochs, or a larger learning rate); a loss that stopped falling above the optimum is
 minibatch SGD's noise floor at a constant learning rate (a smaller learning rate or a larger
 batch). With several ranks the batch is per rank: N ranks at batch B take the steps of one
-process at batch N·B, so an epoch has N times fewer updates (README, "Data-parallel").
+process at batch N·B, so an epoch has N times fewer updates (docs/judging.md, "Data-parallel batches").
 """
 
 from __future__ import annotations

@@ -53,6 +53,64 @@ class Reference:
     penalised: dict = field(default_factory=dict, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class _Design:
+    """The data as the reference solves it: rows scaled by √w about the (weighted) means, columns
+    scaled to unit norm, and the float64 SVD of that design with its numerical rank."""
+
+    X: np.ndarray  # (n, d) float64, as given
+    y: np.ndarray  # (n, k)
+    fit_intercept: bool
+    root: np.ndarray  # (n, 1) √w
+    total: float  # Σw
+    observed: int  # rows with w > 0
+    x_mean: np.ndarray  # (d,) zeros without intercept
+    y_mean: np.ndarray  # (k,)
+    scale: np.ndarray  # (d,) norms of the centred, √w-scaled columns (1 for a zero column)
+    U: np.ndarray
+    s: np.ndarray
+    Vt: np.ndarray
+    keep: np.ndarray  # singular values above the rank tolerance
+
+    @classmethod
+    def of(cls, X, y, fit_intercept: bool, sample_weight) -> _Design:
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        n, d = X.shape
+        w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        total, observed = float(w.sum()), int((w > 0).sum())
+        x_mean = w @ X / total if fit_intercept else np.zeros(d)
+        y_mean = w @ y / total if fit_intercept else np.zeros(y.shape[1])
+        root = np.sqrt(w)[:, None]
+        Xc = root * (X - x_mean)
+        scale = np.linalg.norm(Xc, axis=0)
+        scale[scale == 0] = 1.0
+        U, s, Vt = np.linalg.svd(Xc / scale, full_matrices=False)
+        keep = s > (s.max() if s.size else 0.0) * max(observed, d) * np.finfo(np.float64).eps
+        return cls(X, y, fit_intercept, root, total, observed, x_mean, y_mean, scale, U, s, Vt, keep)
+
+    @property
+    def rank(self) -> int:
+        return int(self.keep.sum())
+
+    @property
+    def s_inv(self) -> np.ndarray:
+        return np.where(self.keep, 1.0 / np.where(self.keep, self.s, 1.0), 0.0)
+
+    @property
+    def cond(self) -> float:
+        return float(self.s.max() / self.s[self.keep].min()) if self.rank else float("inf")
+
+    def svd_solution(self) -> tuple[np.ndarray, np.ndarray]:
+        """The float64 SVD solution (coef (d, k), bias (k,)) that refinement starts from, in X's units."""
+        coef = _svd_coefficients(self.U, self.s_inv, self.Vt, self.root * (self.y - self.y_mean), self.scale)
+        return coef, self.y_mean - self.x_mean @ coef
+
+
+def _svd_coefficients(U, s_inv, Vt, yc, scale) -> np.ndarray:
+    """The float64 SVD solution (d, k) in X's units (a module function: a test perturbs it)."""
+    return (Vt.T @ (s_inv[:, None] * (U.T @ yc))) / scale[:, None]
+
+
 def reference_solution(
     X: torch.Tensor | np.ndarray,
     y: torch.Tensor | np.ndarray,
@@ -66,57 +124,49 @@ def reference_solution(
     scaled by √w about the weighted means; σ̂² = Σ w r² / (rows with w > 0 − p); MSE = Σ w r² / (Σw·k).
     `exact`: True or False forces the rational solution or the refined one; None chooses by size.
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n, d = X.shape
-    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    total, observed = float(w.sum()), int((w > 0).sum())
-    x_mean = w @ X / total if fit_intercept else np.zeros(d)
-    y_mean = w @ y / total if fit_intercept else np.zeros(y.shape[1])
-    root = np.sqrt(w)[:, None]
-    Xc, yc = root * (X - x_mean), root * (y - y_mean)
-    scale = np.linalg.norm(Xc, axis=0)
-    scale[scale == 0] = 1.0
-    U, s, Vt = np.linalg.svd(Xc / scale, full_matrices=False)
-    keep = s > (s.max() if s.size else 0.0) * max(observed, d) * np.finfo(np.float64).eps
-    s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
-    coef = _svd_coefficients(U, s_inv, Vt, yc, scale)
-    bias = y_mean - x_mean @ coef
-    rank = int(keep.sum())
-    cond = float(s.max() / s[keep].min()) if rank else float("inf")
+    design = _Design.of(X, y, fit_intercept, sample_weight)
+    n, d = design.X.shape
+    coef, bias = design.svd_solution()
     digits, method = float("nan"), "minimum-norm"
     exact_fit = None
-    if rank == d and (exact if exact is not None else within_budget(n, d, fit_intercept)):
-        exact_fit = exact_optimum(X, y, fit_intercept, None if sample_weight is None else w)
+    if design.rank == d and (exact if exact is not None else within_budget(n, d, fit_intercept)):
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        exact_fit = exact_optimum(design.X, design.y, fit_intercept, weights)
     if exact_fit is not None:  # correctly rounded: each parameter within half an ulp of the optimum
         weight_exact, bias = exact_fit
         coef, digits, method = weight_exact.T.copy(), FLOAT64_DIGITS, "exact"
-    elif rank == d:  # refinement needs a unique optimum; a rank-deficient one keeps the minimum norm
-        solver = _CorrectionSolver(U, s, Vt, scale, x_mean, root, fit_intercept)
-        coef, bias, digits = _refine(X, y, root, coef, bias, solver, fit_intercept)
+    elif design.rank == d:  # refinement needs a unique optimum; a rank-deficient one keeps the minimum norm
+        coef, bias, digits = _refine(design, coef, bias, _CorrectionSolver(design))
         method = "refined"
+    return _with_statistics(design, coef, bias, digits, method)
+
+
+def _with_statistics(design: _Design, coef: np.ndarray, bias: np.ndarray, digits: float, method: str) -> Reference:
+    """The optimum with its yardstick: σ̂, the standard errors, the conditioning, and (for a
+    refinement whose corrections vanished) the digits residuals in extended precision can resolve."""
+    X, y, root, x_mean, fit_intercept = design.X, design.y, design.root, design.x_mean, design.fit_intercept
     residual = root * (y - X @ coef - bias)  # √w r
     rss = (residual**2).sum(axis=0)
-    rank = int(keep.sum())
+    rank, cond = design.rank, design.cond
     n_params = rank + int(fit_intercept)
-    dof = observed - n_params
+    dof = design.observed - n_params
     sigma = np.sqrt(rss / dof) if dof > 0 else np.full(y.shape[1], np.nan)
     # (XcᵀWXc)⁻¹ through the scaled SVD; the intercept's variance adds 1/Σw and x̄ᵀ C x̄.
-    V_scaled = Vt.T * s_inv / scale[:, None]
+    V_scaled = design.Vt.T * design.s_inv / design.scale[:, None]
     cov = V_scaled @ V_scaled.T
     se_weight = sigma[:, None] * np.sqrt(np.diag(cov))[None, :]
-    bias_var = (1.0 / total + x_mean @ cov @ x_mean) if fit_intercept else 0.0
+    bias_var = (1.0 / design.total + x_mean @ cov @ x_mean) if fit_intercept else 0.0
     se_bias = sigma * np.sqrt(bias_var)
-    mse = float(rss.sum() / (total * y.shape[1]))
+    mse = float(rss.sum() / (design.total * y.shape[1]))
     fitted = np.linalg.norm(root * (X - x_mean) @ coef, axis=0)  # ‖A θ‖ in centred coordinates
     tan_theta = float(np.max(np.sqrt(rss) / np.where(fitted > 0, fitted, np.inf))) if rank else 0.0
     sensitivity = cond + cond**2 * tan_theta  # Golub & Van Loan's least-squares perturbation bound
     if method == "refined" and digits >= FLOAT64_DIGITS:  # corrections vanished: can residuals see the rest?
-        digits = resolvable_digits(cond, observed, coef, bias, scale, x_mean, y_mean, fit_intercept)
+        digits = resolvable_digits(cond, design, coef, bias)
     return Reference(
         coef.T.copy(), bias, mse, sigma, se_weight, se_bias, rank, n_params, dof, fit_intercept,
-        digits=digits, cond=cond, sensitivity=sensitivity, column_scale=scale, x_mean=x_mean, y_mean=y_mean,
-        method=method,
+        digits=digits, cond=cond, sensitivity=sensitivity, column_scale=design.scale, x_mean=x_mean,
+        y_mean=design.y_mean, method=method,
     )  # fmt: skip
 
 
@@ -161,11 +211,6 @@ def _penalised(ref: Reference, X, y, sample_weight, objective: Objective) -> Ref
     return replace(ref, weight=coef.T.copy(), bias=y_mean - x_mean @ coef, digits=float("nan"), method="svd")
 
 
-def _svd_coefficients(U, s_inv, Vt, yc, scale) -> np.ndarray:
-    """The float64 SVD solution (d, k) that refinement starts from, in X's units."""
-    return (Vt.T @ (s_inv[:, None] * (U.T @ yc))) / scale[:, None]
-
-
 EXTENDED = np.longdouble
 REFINEMENT_STEPS = 6
 # A digit below the last corrections when they stop shrinking: on Wampler3 a stalled correction of
@@ -175,18 +220,19 @@ STALL_MARGIN = 1.0
 FLOAT64_DIGITS = float(-np.log10(np.finfo(np.float64).eps))  # 15.65: θ* is stored in float64
 
 
-def resolvable_digits(sensitivity: float, n: int, coef, bias, scale, x_mean, y_mean, fit_intercept: bool) -> float:
+def resolvable_digits(sensitivity: float, design: _Design, coef: np.ndarray, bias: np.ndarray) -> float:
     """The most digits refinement can reach with residuals in `EXTENDED`, per parameter: the
     normwise error settles near e = eps_ext·(κ + κ²·tan θ) times the √n growth of rounding over
     the sums (as the digit floor allows for float64); a weight holds e·‖z‖/|z_j| of itself (z = w
     times the column scales, κ's coordinates), the intercept e·(|ȳ| + |x̄|ᵀ|w|)/|b| (b = ȳ − x̄ᵀw
     cancels), plus the float64 rounding of the result. Where `longdouble` is only float64 (some
     platforms) this shrinks the claim by itself."""
-    e = float(np.finfo(EXTENDED).eps) * max(10.0, float(np.sqrt(n))) * max(sensitivity, 1.0)
-    z = np.abs(coef * scale[:, None])  # (d, k)
+    x_mean, y_mean = design.x_mean, design.y_mean
+    e = float(np.finfo(EXTENDED).eps) * max(10.0, float(np.sqrt(design.observed))) * max(sensitivity, 1.0)
+    z = np.abs(coef * design.scale[:, None])  # (d, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = [e * np.linalg.norm(z, axis=0)[None, :] / z]
-        if fit_intercept:
+        if design.fit_intercept:
             size = np.abs(y_mean) + np.abs(x_mean) @ np.abs(coef)
             relative.append((e * size / np.abs(bias))[None, :])
         worst = float(np.nanmax(np.concatenate(relative))) + float(np.finfo(np.float64).eps) / 2
@@ -197,10 +243,10 @@ class _CorrectionSolver:
     """Solves the augmented system for corrections with the float64 SVD of the centred, scaled
     design: in centred coordinates (w, b' = b + x̄ᵀw) the design is [Xc √w], nearly orthogonal."""
 
-    def __init__(self, U, s, Vt, scale, x_mean, root, fit_intercept: bool) -> None:
-        self.fit_intercept, self.x_mean, self.root = fit_intercept, x_mean, root[:, 0]
-        self.U, self.s, self.Vt, self.scale = U, s, Vt, scale
-        self.total = float((root**2).sum())
+    def __init__(self, design: _Design) -> None:
+        self.fit_intercept, self.x_mean, self.root = design.fit_intercept, design.x_mean, design.root[:, 0]
+        self.U, self.s, self.Vt, self.scale = design.U, design.s, design.Vt, design.scale
+        self.total = float((design.root**2).sum())
 
     def solve(self, f: np.ndarray, g_w: np.ndarray, g_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(δr, δw, δb) with δr + A(δw, δb) = f and Aᵀδr = (g_w, g_b), A = √w[X 1]."""
@@ -220,12 +266,13 @@ class _CorrectionSolver:
         return delta_r, delta_w, delta_b
 
 
-def _refine(X, y, root, coef, bias, solver: _CorrectionSolver, fit_intercept: bool):
+def _refine(design: _Design, coef: np.ndarray, bias: np.ndarray, solver: _CorrectionSolver):
     """Björck's refinement with residuals of the original data in extended precision; returns the
     refined (coef, bias) and its digits: float64's when a correction vanished below them, else the
     larger of the last two corrections less STALL_MARGIN (corrections that stop shrinking are
     rounding noise, and the error left is about their size in any direction)."""
-    Xe, ye, re = X.astype(EXTENDED), y.astype(EXTENDED), root.astype(EXTENDED)
+    X, y, fit_intercept = design.X, design.y, design.fit_intercept
+    Xe, ye, re = X.astype(EXTENDED), y.astype(EXTENDED), design.root.astype(EXTENDED)
     w_e, b_e = coef.astype(EXTENDED), bias.astype(EXTENDED)
     r_e = re * (ye - Xe @ w_e - b_e)  # √w-scaled residual
     history = [0.0]

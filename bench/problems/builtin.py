@@ -33,16 +33,8 @@ def _tensor(rows: list) -> torch.Tensor:
 
 def d2l(seed: int = 0) -> Problem:
     w, b = _tensor([[2.0, -3.4]]), _tensor([4.2])
-    return _linear_data(
-        "d2l",
-        1000,
-        w,
-        b,
-        noise=0.01,
-        seed=seed,
-        training=D2L_TRAINING,
-        description="d2l: y = Xw + b + N(0, 0.01²), w = [2, -3.4], b = 4.2, n = 1000",
-    )
+    problem = _linear_data("d2l", 1000, (w, b), noise=0.01, seed=seed)
+    return replace(problem, description="d2l: y = Xw + b + N(0, 0.01²), w = [2, -3.4], b = 4.2, n = 1000")
 
 
 def univariate() -> Problem:
@@ -88,16 +80,8 @@ def synthetic(n: int = 1000, d: int = 10, k: int = 1, noise: float = 0.1, seed: 
     g = torch.Generator().manual_seed(seed + 1)
     w = torch.randn(k, d, generator=g, dtype=torch.float64)
     b = torch.randn(k, generator=g, dtype=torch.float64)
-    return _linear_data(
-        f"synthetic-{n}x{d}x{k}",
-        n,
-        w,
-        b,
-        noise=noise,
-        seed=seed,
-        training=D2L_TRAINING,
-        description=f"synthetic: n={n}, d={d}, k={k}, X ~ N(0, 1), noise std {noise}, seed {seed}",
-    )
+    problem = _linear_data(f"synthetic-{n}x{d}x{k}", n, (w, b), noise, seed)
+    return replace(problem, description=f"synthetic: n={n}, d={d}, k={k}, X ~ N(0, 1), noise std {noise}, seed {seed}")
 
 
 def synthetic_size(size: str) -> Problem:
@@ -119,13 +103,13 @@ def synthetic_size(size: str) -> Problem:
     )
 
 
-def _linear_data(
-    name: str, n: int, w: torch.Tensor, b: torch.Tensor, *, noise: float, seed: int, training: dict, description: str
-) -> Problem:
+def _linear_data(name: str, n: int, truth: tuple[torch.Tensor, torch.Tensor], noise: float, seed: int) -> Problem:
+    """y = Xw + b + N(0, noise²), X ~ N(0, 1): n rows drawn from `seed`, the d2l settings to train."""
+    w, b = truth
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, w.shape[1], generator=g, dtype=torch.float64)
     y = X @ w.T + b + noise * torch.randn(n, w.shape[0], generator=g, dtype=torch.float64)
-    return Problem(name, X, y, description=description, true_weight=w, true_bias=b, training=dict(training))
+    return Problem(name, X, y, true_weight=w, true_bias=b, training=dict(D2L_TRAINING))
 
 
 STRD_DIR = Path(__file__).with_name("data") / "strd"

@@ -1,5 +1,5 @@
 """The built-in problems by name, as `list` shows them: shape and description are declared here and
-nothing is built (synthetic-large is 800 MB) or imported (torch: ~2.8 s) until a problem is loaded."""
+nothing is built (synthetic-large is 800 MB) or imported (torch) until a problem is loaded."""
 
 from __future__ import annotations
 

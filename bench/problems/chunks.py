@@ -45,12 +45,27 @@ class Shard:
 WHOLE = Shard()
 
 
+@dataclass(frozen=True)
+class SyntheticStream:
+    """y = Xw + b + N(0, noise²) with X ~ N(0, 1), n rows in chunks of `chunk_rows`; w and b ~ N(0, 1)
+    drawn from `seed`, each chunk from a seed of its own (so a shard generates only its chunks)."""
+
+    n: int
+    d: int
+    k: int = 1
+    noise: float = 0.1
+    seed: int = 0
+    chunk_rows: int = 1_000_000
+    dtype: torch.dtype = torch.float64
+
+
 def synthetic_chunks(
-    n: int, d: int, k: int = 1, noise: float = 0.1, seed: int = 0, chunk_rows: int = 1_000_000,
-    dtype: torch.dtype = torch.float64, shard: Shard = WHOLE,
-) -> tuple[Iterator[Chunk], torch.Tensor, torch.Tensor]:  # fmt: skip
-    """(chunks, true weight (k, d), true bias (k,)): X ~ N(0, 1), each chunk from its own seed (a
-    shard generates only its own chunks, the same rows the whole stream has at those places)."""
+    stream: SyntheticStream, shard: Shard = WHOLE
+) -> tuple[Iterator[Chunk], torch.Tensor, torch.Tensor]:
+    """(chunks, true weight (k, d), true bias (k,)) of `stream`: the chunks `shard` owns, the same
+    rows the whole stream has at those places."""
+    n, d, k, noise, seed, chunk_rows, dtype = (stream.n, stream.d, stream.k, stream.noise, stream.seed,
+                                               stream.chunk_rows, stream.dtype)  # fmt: skip
     g = torch.Generator().manual_seed(seed + 1)
     weight = torch.randn(k, d, generator=g, dtype=torch.float64)
     bias = torch.randn(k, generator=g, dtype=torch.float64)

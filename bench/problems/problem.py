@@ -51,6 +51,11 @@ class Problem:
         return self.y.shape[1]
 
     @property
+    def shape(self) -> tuple[int, int, int]:
+        """(n, d, k): rows, features, targets; what the work models (`impls.cost`) are sized by."""
+        return self.n, self.d, self.k
+
+    @property
     def has_truth(self) -> bool:
         return self.true_weight is not None
 

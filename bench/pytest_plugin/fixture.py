@@ -1,5 +1,5 @@
 """One call of the `linreg_bench` fixture: the harness's case set up as `linreg-bench run` sets it up,
-timed by pytest-benchmark, judged by the harness's own checks (`runner.prepare` and `conclude`)."""
+timed by pytest-benchmark, judged by the harness's own checks (`preparation.prepare` and `runner.conclude`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import torch
 
 from bench.harness.axes import DEVICES
 from bench.harness.cases import Case, ImplSpec, parse_dtype
-from bench.harness.runner import PreparedCase, case_threads, conclude, prepare, prepare_configured
+from bench.harness.preparation import PreparedCase, case_threads, prepare, prepare_configured
+from bench.harness.runner import conclude
 from bench.harness.threads import limited_threads
 from bench.harness.timing import synchronised
 from bench.judge.reference import Reference, reference_solution

@@ -1,7 +1,7 @@
 """Same-machine A/B of two revisions of this project, rounds interleaved (what `asv continuous` does).
 
 Base is exported with `git archive` into a temporary folder, new is the working tree as it is.
-A resident worker per side (`bench/ab_worker.py`) sets its cases up once; the driver then asks
+A resident worker per side (`bench/regression/ab_worker.py`) sets its cases up once; the driver then asks
 them for rounds in ABBA order, so machine drift and background load hit both sides alike. One
 process differs from another by a few per cent (memory layout, which core it settles on) however
 many rounds it runs, so the worker pair is the replicate: pairs are added one at a time until each

@@ -38,6 +38,8 @@ def _slowed(call, factor: float):
 # Where each piece lives, newest layout first: the worker drives revisions from before the
 # bench/ sub-packages too (module names as strings, so they are resolved in the driven tree).
 LAYOUTS = (
+    {"problems": "bench.problems.catalogue", "cases": "bench.harness.cases", "runner": "bench.harness.preparation",
+     "timing": "bench.harness.timing"},
     {"problems": "bench.problems.catalogue", "cases": "bench.harness.cases", "runner": "bench.harness.runner",
      "timing": "bench.harness.timing"},
     {"problems": "bench.problems", "cases": "bench.cases", "runner": "bench.runner", "timing": "bench.timing"},
@@ -92,8 +94,9 @@ def case_calls(root: str, cases: list[dict], slowdown: dict[str, float] | None =
 
 
 def pin_threads(count: int) -> None:
-    """Both sides run with the same, small thread count: on a shared two-core machine a second
-    intra-op thread turns sub-millisecond fits into 16 ms waits at random (bench/harness/threads.py)."""
+    """Both sides run with the same, small thread count: on a shared machine a second intra-op
+    thread turns sub-millisecond fits into waits of a scheduler's time slice at random
+    (bench/harness/threads.py; the figures: docs/measurements.md)."""
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -122,6 +125,9 @@ def main(root: str) -> None:
     cpu = pin_cpu(config.get("cpu"))
     import torch
 
+    # Its own loop, not `bench.harness.timing.measure`: this script runs inside the driven tree, whose
+    # harness may predate `measure` (it drives revisions from before the timing core); the driver,
+    # not a stop rule, decides how many rounds, and a round is `number` calls (sub-ms fits).
     numbers = []
     for call in calls:
         start = time.perf_counter()

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import InputError
+from bench.harness.machine_state import slow_state_share
 from bench.regression.replicates import (
     FASTER,
     SAME,
@@ -37,13 +38,9 @@ MACHINE_KEYS = ("cpu", "cpu_count", "torch_threads", "torch", "numpy", "sklearn"
 COMPARISON_COLUMNS = [*CASE_KEY, "base_median_s", "new_median_s", "ratio", "ratio_low", "ratio_high",
                       "p_value", "base_rounds", "new_rounds", "replicates", "method", "verdict", "regression",
                       "accepted"]  # fmt: skip
-# A round this much slower than its side's fast rounds in the same worker pair (10th percentile) ran in
-# the machine's slow state: on the shared VM the vCPU flips between ~2.4 and ~4.3 ms for the same
-# manual-gradient fit, for stretches of rounds, whatever the code does.
-SLOW_STATE_FACTOR = 1.4
 MIN_ROUNDS = 7  # a median of fewer rounds moves with a single outlier (pytest-benchmark's default is 5)
-# Two `run`s of the same commit minutes apart on a shared 2-core VM: 15–80% for the same figure
-# (MEASUREMENTS.md of the project's design notes), up to 1.34× seen for a tutorial loop.
+# Two `run`s of the same commit minutes apart on a shared machine differ by tens of per cent for the
+# same figure, so one run a side is judged against this band (figures and command: docs/measurements.md).
 NOISE_FACTOR = 1.5
 
 
@@ -103,19 +100,6 @@ def compare_runs(base: list[np.ndarray], new: list[np.ndarray], config: CompareC
         method = f"one run a side: noise band ×{config.noise:g}"
         row.update(ratio=ratio)
     return {**row, "method": method, "verdict": verdict, "regression": verdict == SLOWER}
-
-
-def slow_state_share(base: np.ndarray, new: np.ndarray, blocks: list[int]) -> float:
-    """The share of rounds (both sides) that ran in the machine's slow state, per SLOW_STATE_FACTOR.
-    ABBA pairing cancels the state when both sides see it alike; the report says how much there was."""
-    edges = np.cumsum([0, *blocks])
-    slow = total = 0
-    for a, b in itertools.pairwise(edges):
-        for side in (base[a:b], new[a:b]):
-            if side.size:
-                slow += int((side > SLOW_STATE_FACTOR * np.quantile(side, 0.1)).sum())
-                total += side.size
-    return slow / total if total else float("nan")
 
 
 def compare_pairs(base: np.ndarray, new: np.ndarray, blocks: list[int], config: CompareConfig) -> dict[str, Any]:

@@ -3,12 +3,12 @@
 
 Wall-clock gates on a shared two-core machine see only large changes; an instruction count does not
 depend on what else the machine does. Two sides running the same code still differ a little (where
-memory lands, when the allocator grows): an A/A of the tutorial cases here stayed within 0.5%, so a
-change of 1–2% is visible where wall clock needs 10%. What it cannot see: memory stalls, threads,
-the GPU — a count is a proxy for CPU work, which is why both gates exist.
+memory lands, when the allocator grows), by far less than wall clock does (the A/A figures and the
+command that gives them: docs/measurements.md). What it cannot see: memory stalls, threads, the
+GPU — a count is a proxy for CPU work, which is why both gates exist.
 
-Cost: callgrind runs code ~50× slower, and torch's import under it takes about two minutes. So each
-side is one callgrind process: the statement runs the next case on every repeat (`repeats` = number
+Cost: callgrind runs code many times slower, torch's import under it included. So each side is one
+callgrind process: the statement runs the next case on every repeat (`repeats` = number
 of cases), the import and the set-up stay outside the counted region, and the two sides run at once,
 one per core.
 """

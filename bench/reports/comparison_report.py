@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.regression.compare import SLOW_STATE_FACTOR
+from bench.harness.machine_state import SLOW_STATE_FACTOR
 from bench.reports.format import human_time
 
 

@@ -14,13 +14,14 @@ import itertools
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from bench.reports.figures import save_figure
 from bench.reports.styles import series_styles
 
 SERIES_KEY = ["machine_key", "dataset", "impl", "device", "dtype"]
 MAX_PANELS = 12
+RATIO_TICKS = (0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5, 2.0, 3.0, 4.0)
 
 
 def _label(key: tuple) -> str:
@@ -56,11 +57,22 @@ def overview(points: pd.DataFrame, steps: pd.DataFrame, path: Path) -> Path | No
     ax.yaxis.set_major_formatter(ratio)
     ax.yaxis.set_minor_formatter(ratio)
     ax.tick_params(axis="y", which="minor", labelsize=7)
+    low, high = ax.get_ylim()
+    ticks = [t for t in RATIO_TICKS if low <= t <= high]
+    if len(ticks) >= 3:  # log minor ticks leave 1×–2× unlabelled: name the ratios a reader looks for
+        ax.yaxis.set_major_locator(FixedLocator(ticks))
+        ax.yaxis.set_minor_locator(NullLocator())
     ax.set_ylabel("time / the case's median over the history (log)")
     ax.set_xlabel("commit (oldest left; + a run on uncommitted changes)")
     _commit_ticks(ax, timed)
-    ax.set_title(f"{timed.groupby(SERIES_KEY).ngroups} cases over {timed['position'].nunique()} commits; "
-                 f"coloured: the {len(stepped)} that stepped", fontsize=10)  # fmt: skip
+    cases, commits = timed.groupby(SERIES_KEY).ngroups, timed["position"].nunique()
+    which = (
+        "no case stepped (every line grey)"
+        if not stepped
+        else (f"coloured: the {len(stepped)} that stepped" if len(stepped) > 1 else "coloured: the one that stepped")
+    )
+    ax.set_title(f"{cases} case{'s' * (cases != 1)} over {commits} commit{'s' * (commits != 1)}; {which}",
+                 fontsize=10)  # fmt: skip
     if stepped:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return save_figure(fig, path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from bench.reports.format import human_time
@@ -37,17 +39,22 @@ def accuracy_table(changes: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
+@dataclass(frozen=True)
+class HistoryScope:
+    """What a history covers and by which rule: the revision whose commits order it, the step
+    test's α and minimum factor, the runs left out (`skipped`: why; `outside`: their commits)."""
+
+    revision: str
+    alpha: float
+    min_factor: float
+    skipped: list[str]
+    outside: list[str]
+
+
 def history_markdown(
-    points: pd.DataFrame,
-    steps: pd.DataFrame,
-    changes: pd.DataFrame,
-    skipped: list[str],
-    outside: list[str],
-    revision: str,
-    alpha: float,
-    min_factor: float,
-    plots: list[str],
+    points: pd.DataFrame, steps: pd.DataFrame, changes: pd.DataFrame, scope: HistoryScope, plots: list[str]
 ) -> str:
+    revision, alpha, min_factor = scope.revision, scope.alpha, scope.min_factor
     series = points.groupby(["machine_key", "dataset", "impl", "device", "dtype"]).ngroups
     commits = points["position"].nunique()
     machines = points.drop_duplicates("machine_key")
@@ -85,16 +92,20 @@ def history_markdown(
         "commit": latest["commit"].str.slice(0, 10) + latest["dirty"].map({True: "+dirty", False: ""}),
         "time": latest["time_median_s"].map(human_time),
         "runs": latest["runs"], "status": latest["status"],
-        "LRE": latest["lre_min"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
-        "digits vs f64 optimum": latest["digits_ref"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "lre_min": latest["lre_min"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "digits_ref": latest["digits_ref"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
     }).to_markdown(index=False), ""]  # fmt: skip
     machine_table = pd.DataFrame({"key": machines["machine_key"], "machine": machines["machine"]})
     lines += ["## Machines", "", machine_table.to_markdown(index=False), "",
               "Each machine's cases are a series of their own: a key is the CPU, its cores, torch and its BLAS, "
               "and the GPU — never the time, the load or the host name.", ""]  # fmt: skip
-    if outside or skipped:
-        lines += ["## Left out", ""]
-        lines += [f"- runs at commit `{c[:10]}`: not in the history of {revision} (give `--rev`)" for c in outside]
-        lines += [f"- {why}" for why in skipped]
-        lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _left_out(scope))
+
+
+def _left_out(scope: HistoryScope) -> list[str]:
+    if not (scope.outside or scope.skipped):
+        return []
+    lines = ["## Left out", ""]
+    lines += [f"- runs at commit `{c[:10]}`: not in the history of {scope.revision} (give `--rev`)"
+              for c in scope.outside]  # fmt: skip
+    return [*lines, *(f"- {why}" for why in scope.skipped), ""]

@@ -27,8 +27,9 @@ blockquote { border-left: 4px solid #e0a800; margin: .5rem 0; padding: .2rem .8r
 .table-box { overflow-x: auto; margin: .6rem 0 1.2rem; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; white-space: nowrap; }
-td:last-child { white-space: normal; min-width: 14rem; }
-th { background: #f6f6f6; cursor: pointer; user-select: none; white-space: nowrap; position: sticky; top: 0; }
+td.long { white-space: normal; min-width: 16rem; max-width: 34rem; overflow-wrap: anywhere; }
+th { background: #f6f6f6; cursor: pointer; user-select: none; position: sticky; top: 0; white-space: normal;
+     max-width: 9rem; }
 th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
 tbody tr:nth-child(even) { background: #fbfbfb; } tbody tr:hover { background: #eef5ff; }
 input.filter { margin: .2rem 0; padding: 3px 6px; width: 22rem; max-width: 100%; font-size: 13px; }
@@ -62,10 +63,26 @@ SCRIPT = """
     });
     rows.forEach(function (row) { body.appendChild(row); });
   }
+  var LONG_TEXT = 40;  // characters: a column with cells this long wraps instead of running off-screen
+  function wrapLongColumns(table) {
+    var rows = table.tBodies[0].rows, long = {};
+    Array.prototype.forEach.call(rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, index) {
+        if (cell.textContent.trim().length > LONG_TEXT) { long[index] = true; }
+      });
+    });
+    Array.prototype.forEach.call(rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, index) {
+        if (long[index]) { cell.className += " long"; }
+      });
+    });
+  }
   function enhance(table) {
     if (!table.tHead || !table.tBodies.length) { return; }
+    wrapLongColumns(table);
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, index) {
       header.title = "click to sort";
+      header.innerHTML = header.innerHTML.replace(/_/g, "_<wbr>");  // long column names break at their words
       header.addEventListener("click", function () { sortBy(table, index, header); });
     });
     var box = document.createElement("div");

@@ -6,8 +6,10 @@ import pandas as pd
 
 
 def instructions_markdown(
-    comparison: pd.DataFrame, base: str, new: str, min_factor: float, number: int, counts: int, stale: list[str]
+    comparison: pd.DataFrame, sides: tuple[str, str], min_factor: float, number: int, counts: int, stale: list[str]
 ) -> str:
+    """`sides`: the (base, new) labels; `number` fits per case, the median of `counts` callgrind counts."""
+    base, new = sides
     regressions = int(comparison["regression"].sum())
     verdicts = comparison["verdict"].value_counts()
     tally = ", ".join(f"{verdicts[v]} {v}" for v in verdicts.index) or "nothing to compare"

@@ -20,8 +20,9 @@ OVERHEAD_BOUND = 1000  # beyond this many times its roofline bound a fit's time 
 
 
 def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The cases that ran, formatted for comparing; the skipped ones are folded into one line per
-    reason (`skipped_lines`), and the CSV keeps every raw number."""
+    """The cases that ran, formatted for comparing, under their results.csv names (docs/columns.md
+    says what each is); the skipped ones are folded into one line per reason (`skipped_lines`), and
+    the CSV keeps every raw number."""
     ran = results[results["status"] != "skipped"]
     return pd.DataFrame(
         {
@@ -30,16 +31,16 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
             "device": ran["device"],
             "dtype": ran["dtype"],
             "status": ran["status"],
-            "median": ran["time_median_s"].map(human_time),
-            "IQR": ran["time_iqr_s"].map(human_time),
+            "time_median_s": ran["time_median_s"].map(human_time),
+            "time_iqr_s": ran["time_iqr_s"].map(human_time),
             "rounds": ran["rounds"].map(figure_text),
-            "train MSE": ran["final_loss"].map(figure_text),
-            "excess loss": ran["excess_loss"].map(figure_text),
-            "to optimum (SE)": ran["opt_distance_se"].map(figure_text),
-            "to truth (SE)": ran["truth_error_se"].map(figure_text),
-            "digits vs f64 optimum": ran["digits_ref"].map(digits_text),
-            "× roofline": ran["time_vs_bound"].map(roofline_text),
-            **({"LRE vs certified": ran["lre_min"].map(digits_text)} if ran["lre_min"].notna().any() else {}),
+            "final_loss": ran["final_loss"].map(figure_text),
+            "excess_loss": ran["excess_loss"].map(figure_text),
+            "opt_distance_se": ran["opt_distance_se"].map(figure_text),
+            "truth_error_se": ran["truth_error_se"].map(figure_text),
+            "digits_ref": ran["digits_ref"].map(digits_text),
+            "time_vs_bound": ran["time_vs_bound"].map(roofline_text),
+            **({"lre_min": ran["lre_min"].map(digits_text)} if ran["lre_min"].notna().any() else {}),
             **(_objective_columns(ran) if pd.to_numeric(ran["objective_bias_se"]).notna().any() else {}),
             **(_parallel_columns(ran) if "world_size" in ran and ran["world_size"].notna().any() else {}),
         }
@@ -50,8 +51,8 @@ def _objective_columns(ran: pd.DataFrame) -> dict[str, pd.Series]:
     """Where some fit estimates a penalised objective: what each was judged against, and how far that
     optimum lies from least squares (information, never a failure)."""
     return {
-        "judged against": ran["objective"].fillna(""),
-        "bias by design (SE)": pd.to_numeric(ran["objective_bias_se"]).map(figure_text),
+        "objective": ran["objective"].fillna(""),
+        "objective_bias_se": pd.to_numeric(ran["objective_bias_se"]).map(figure_text),
     }
 
 
@@ -96,7 +97,7 @@ def _parallel_columns(results: pd.DataFrame) -> dict[str, pd.Series]:
     """A data-parallel run's ranks and the share of each round spent in collectives."""
     ranks = results["world_size"].map(lambda v: "" if pd.isna(v) else f"{int(v)} ({results['backend'].iloc[0]})")
     comm = results.get("comm_fraction", pd.Series(float("nan"), index=results.index))
-    return {"ranks": ranks, "in collectives": comm.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")}
+    return {"world_size": ranks, "comm_fraction": comm.map(lambda v: "" if pd.isna(v) else f"{100 * v:.0f}%")}
 
 
 def findings(results: pd.DataFrame) -> list[str]:
@@ -187,7 +188,7 @@ def machine_tables(machine: dict[str, Any]) -> list[str]:
             "measured": datetime.fromtimestamp(p["measured_at"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             if p.get("measured_at") else "",
         } for key, p in peaks.items()])  # fmt: skip
-        parts += ["Measured peaks (the roofs of `× roofline`; probed once per machine, kept 30 days):", "",
+        parts += ["Measured peaks (the roofs of `time_vs_bound`; probed once per machine, kept 30 days):", "",
                   table.to_markdown(index=False), ""]  # fmt: skip
     pools = machine.get("native_pools") or []
     if pools:
@@ -195,6 +196,13 @@ def machine_tables(machine: dict[str, Any]) -> list[str]:
         parts += ["Native thread pools (threadpoolctl):", "",
                   pd.DataFrame(pools).reindex(columns=columns).fillna("").to_markdown(index=False), ""]  # fmt: skip
     return parts
+
+
+def shape_text(problem: Problem) -> str:
+    """n, d and k, less what the problem's description already says (d2l's names its n)."""
+    parts = [f"{name} = {value}" for name, value in (("n", problem.n), ("d", problem.d), ("k", problem.k))
+             if f"{name} = {value}" not in problem.description]  # fmt: skip
+    return f"{', '.join(parts)}." if parts else ""
 
 
 def markdown_report(
@@ -211,7 +219,7 @@ def markdown_report(
     parts = [
         f"# linreg-bench run: {problem.name}",
         "",
-        f"{problem.description}. n = {problem.n}, d = {problem.d}, k = {problem.k}. "
+        f"{problem.description}. {shape_text(problem)} "
         f"Least-squares optimum (float64): training MSE L* = {reference.mse:.6g}, rank {reference.rank}.",
         "",
         f"**{len(results)} cases: {tally}.** Times are the median and interquartile range of fit rounds "
@@ -224,7 +232,8 @@ def markdown_report(
         "",
         *skipped_lines(results),
         "",
-        f"*kind*: the tutorial's own loop, or a faster form of it (same math, same order). *× roofline*: the "
+        "Columns are results.csv's, formatted (times with units; docs/columns.md says what each is). "
+        f"*kind*: the tutorial's own loop, or a faster form of it (same math, same order). *time_vs_bound*: the "
         "median time over the least time this machine's measured peaks allow for the work the fit must do "
         "(its flops and bytes, from the implementation's work model; `roofline.png`): 1 is the machine's limit. "
         f"Left blank past {OVERHEAD_BOUND}×, where the time is per-step Python and dispatch overhead that no "

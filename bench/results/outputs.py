@@ -43,7 +43,8 @@ STREAM = Outputs("stream", ("stream.csv", "machine.json"), STREAM_MODEL)
 SWEEP_FILES = ("sweep.csv", "curves.csv", "summary.csv", "sweep.md", "sweep.html", "excess_vs_epoch.png",
                "excess_vs_seconds.png", "time_to_target.png", "lr_sensitivity.png")  # fmt: skip
 SWEEP = Outputs("sweep", SWEEP_FILES, folders=("raw", "standardized"))
-COMPARE = Outputs("compare", ("comparison.csv", "comparison.md", "comparison.html", "base.csv", "new.csv"))
+COMPARE = Outputs("compare", ("comparison.csv", "comparison.md", "comparison.html", "base.csv", "new.csv",
+                              "ab_pairs.png", "ab_pairs.svg"))  # fmt: skip
 INSTRUCTIONS = Outputs("ab", ("instructions.csv", "instructions.md", "comparison.csv", "comparison.md",
                               "comparison.html", "base.csv", "new.csv"))  # fmt: skip
 CONDITIONING = Outputs("conditioning", ("conditioning.csv", "conditioning.md", "conditioning.png"))

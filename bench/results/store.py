@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from bench.harness.runner import Outcome
 from bench.results.outputs import RUN, TEMPORARY, Outputs, known_names
 from bench.results.schema import CURVE_COLUMNS, curve_rows, curves_frame, results_frame
 from bench.results.validation import validated_rows
+from impls import LinearFit
 
 LOCK_NAME = ".lock"
 
@@ -192,6 +194,34 @@ class RunFolder:
         self.curves.extend(curve_rows(outcome.row, outcome.losses))
         write_atomic(self.results_csv, lambda p: self.results().to_csv(p, index=False))
         write_atomic(self.curves_csv, lambda p: self.curves_table().to_csv(p, index=False))
+
+    def saved_fits(self, device: str = "cpu", dtype: str = "float64") -> dict[str, Any]:
+        """The fits of this folder's `ok` cases on `device` in `dtype`, read back from models/: after
+        a resume, the data-and-fits plot shows every case of the folder, not only those just run."""
+        fits = {}
+        for row in self.rows:
+            if row.get("status") == "ok" and row.get("device") == device and row.get("dtype") == dtype:
+                path = self.models / model_file_name(str(row["impl"]), device, dtype)
+                with contextlib.suppress(OSError, ValueError, RuntimeError):  # unreadable: drawn without it
+                    fits[str(row["impl"])] = LinearFit.load(path)
+        return fits
+
+    def recorded_peaks(self) -> dict[str, dict]:
+        """The roofs an earlier run of this folder measured (machine.json), kept across a resume."""
+        try:
+            peaks = json.loads((self.root / "machine.json").read_text()).get("peaks")
+        except (OSError, ValueError, AttributeError):
+            return {}
+        return peaks if isinstance(peaks, dict) else {}
+
+    def remove_plots_not_drawn(self, drawn: list[str]) -> None:
+        """A plot of `run` that this report did not draw (nothing to show now) is removed, PNG and
+        SVG, so no picture of an older state sits beside the report as if it were current."""
+        for name in RUN.files:
+            stem = name.removesuffix(".png").removesuffix(".svg")
+            if name.endswith((".png", ".svg")) and f"{stem}.png" not in drawn:
+                with contextlib.suppress(FileNotFoundError):
+                    (self.root / name).unlink()
 
     def write_json(self, name: str, data: dict[str, Any]) -> None:
         write_json(self.root / name, data)

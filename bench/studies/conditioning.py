@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from bench.harness.cases import Case, ImplSpec, dtype_name
-from bench.harness.runner import prepare
+from bench.harness.preparation import prepare
 from bench.judge.digits import lre
 from bench.problems.problem import Problem
 

@@ -26,6 +26,21 @@ from impls import LinearFit, create
 from impls.nn_linear import optimizer_classes
 
 DIVERGED = 1e6  # excess loss beyond which a curve has blown up (training stops there)
+FIXED_TARGET = 1e-6  # the target where the optimum has no statistical precision to aim at (no noise, n − p < 5)
+LBFGS_TOLERANCE_CHANGE = inspect.signature(torch.optim.LBFGS.__init__).parameters["tolerance_change"].default
+
+
+def statistical_target(ref: Reference, y: torch.Tensor) -> tuple[float, str]:
+    """The default target: the optimum's own statistical precision. A fit √p standard errors from
+    θ* (the expected distance of θ* from the truth, χ²_p) has excess loss p / (n − p), so any
+    optimizer that gets there has found the optimum as well as the data can tell it; closer is
+    digits the data do not support. Without noise (residuals at rounding level) or residual degrees
+    of freedom, 1e-6."""
+    rounding = float((64 * np.finfo(np.float64).eps) ** 2 * y.double().pow(2).mean())
+    if ref.mse > rounding and ref.dof >= 5:
+        return ref.n_params / ref.dof, (f"p / (n − p) = {ref.n_params}/{ref.dof}, the optimum's own statistical "
+                                        f"precision (a fit √p standard errors from it)")  # fmt: skip
+    return FIXED_TARGET, "1e-06 (no noise or fewer than 5 residual degrees of freedom: no statistical yardstick)"
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,7 @@ class SweepConfig:
     seeds: int = 5
     epochs: int = 20
     target: float = 1e-6
+    target_why: str = ""  # how the target was chosen, for the report
     standardize: bool = False
     loader: str = "tensor"
     dtype: torch.dtype = torch.float64
@@ -184,9 +200,10 @@ def best_lr(rows: list[dict[str, Any]]) -> float | None:
     return min(usable, key=lambda r: r["final_excess_loss"])["lr"]
 
 
-def optimizer_note(name: str) -> str:
+def optimizer_note(name: str, optimum_loss: float | None = None) -> str:
     """What a reader of the table must know to read an optimizer's row right: defaults that keep
-    it off the least-squares optimum (weight decay), and what one of its epochs is."""
+    it off the least-squares optimum (weight decay), what one of its epochs is, and (given L*) where
+    L-BFGS's absolute stopping rule stalls it."""
     impl, options, _ = preset(name)
     notes = []
     if impl == "nn-linear":
@@ -200,7 +217,22 @@ def optimizer_note(name: str) -> str:
         if options["optimizer"] == "lbfgs":
             notes.append("an epoch is one step() of up to max_iter = 20 loss evaluations, so its first epochs cost "
                          "more than the budget's average")  # fmt: skip
+            stall = lbfgs_stall_note(name, optimum_loss)
+            notes += [stall] if stall else []
     return "; ".join(notes)
+
+
+def lbfgs_stall_note(name: str, optimum_loss: float | None) -> str:
+    """Why L-BFGS's final loss zig-zags over lr: its stopping rule is an absolute loss change."""
+    impl, options, _ = preset(name)
+    if impl != "nn-linear" or options["optimizer"] != "lbfgs" or not optimum_loss:
+        return ""
+    change = options.get("optimizer_args", {}).get("tolerance_change", LBFGS_TOLERANCE_CHANGE)
+    return (
+        f"L-BFGS's step() also stops once the loss changes by less than tolerance_change = {change:g}, an "
+        f"absolute amount ({change / optimum_loss:.1g} of L* here): at some lr it stalls near that, at others "
+        "its line search lands on the optimum, hence the zig-zag over lr"
+    )
 
 
 def plan_tuning(config: SweepConfig) -> list[Cell]:
@@ -218,8 +250,9 @@ def plan_seeds(config: SweepConfig, tuned: list[dict[str, Any]]) -> list[Cell]:
     return cells
 
 
-def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per optimizer and batch size, over the seeds of its best lr: median and spread."""
+def summarize(rows: list[dict[str, Any]], optimum_loss: float | None = None) -> list[dict[str, Any]]:
+    """Per optimizer and batch size, over the seeds of its best lr: the median of each sweep.csv
+    column of the same name, and the spread of the time to the target."""
     summary = []
     seeds = [r for r in rows if r["phase"] == "seeds"]
     for key in dict.fromkeys((r["optimizer"], r["requested_batch"]) for r in seeds):
@@ -229,16 +262,18 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         summary.append({
             "optimizer": key[0], "batch_size": group[0]["batch_size"], "best_lr": group[0]["lr"],
             "seeds": len(group), "reached": len(times),
-            "time_to_target_median_s": float(np.median(times)) if len(times) else math.nan,
+            "time_to_target_s": float(np.median(times)) if len(times) else math.nan,
             "time_to_target_iqr_s": float(np.subtract(*np.percentile(times, [75, 25]))) if len(times) else math.nan,
-            "epochs_to_target_median": float(np.median([r["epochs_to_target"] for r in group if r["reached"]]))
+            "time_to_target_q1_s": float(np.percentile(times, 25)) if len(times) else math.nan,
+            "time_to_target_q3_s": float(np.percentile(times, 75)) if len(times) else math.nan,
+            "epochs_to_target": float(np.median([r["epochs_to_target"] for r in group if r["reached"]]))
             if len(times) else math.nan,
-            "final_excess_median": float(np.nanmedian(finals)) if np.isfinite(finals).any() else math.nan,
+            "final_excess_loss": float(np.nanmedian(finals)) if np.isfinite(finals).any() else math.nan,
             "time_per_epoch_to_target_s": float(np.median(
                 [r["time_to_target_s"] / r["epochs_to_target"] for r in group if r["reached"]]
             )) if len(times) else math.nan,
-            "time_per_epoch_median_s": float(np.median([r["time_per_epoch_s"] for r in group])),
-            "note": optimizer_note(key[0]),
+            "time_per_epoch_s": float(np.median([r["time_per_epoch_s"] for r in group])),
+            "note": optimizer_note(key[0], optimum_loss),
         })  # fmt: skip
     tuned = {(r["optimizer"], r["requested_batch"]) for r in seeds}
     for key in dict.fromkeys((r["optimizer"], r["requested_batch"]) for r in rows if r["phase"] == "tune"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -24,23 +25,36 @@ from impls import implementation_class
 FINISHED = ("ok", "not-recovered")  # timed to the end; error, diverged and skipped runs have no figure
 
 
-def configurations(nprocs: list[int], n: int, batch: int) -> list[tuple[str, int, int, int]]:
-    """(mode, ranks, total rows, rows per step per rank) for every run of the study."""
-    out = [("strong", k, n, max(1, batch // k)) for k in nprocs]
-    return out + [("weak", k, n * k, batch) for k in nprocs if k > 1]
+@dataclass(frozen=True)
+class ScalingPlan:
+    """The study: each implementation at each rank count, on synthetic data of n rows and d columns
+    (iterative methods: `batch` rows per step in all, one epoch), in one dtype."""
+
+    specs: tuple[ImplSpec, ...]
+    nprocs: tuple[int, ...]
+    n: int
+    d: int
+    batch: int
+    dtype: str
+
+    def configurations(self) -> list[tuple[str, int, int, int]]:
+        """(mode, ranks, total rows, rows per step per rank) for every run of the study."""
+        out = [("strong", k, self.n, max(1, self.batch // k)) for k in self.nprocs]
+        return out + [("weak", k, self.n * k, self.batch) for k in self.nprocs if k > 1]
 
 
-def run_one(spec: ImplSpec, mode: str, ranks: int, n: int, d: int, batch: int, dtype: str, out: Path) -> dict:
+def run_one(plan: ScalingPlan, spec: ImplSpec, configuration: tuple[str, int, int, int], out: Path) -> dict:
     """One `python -m bench run --nproc` in `out` (the command a user would type, in its own
     process: a run's process group and threads never leak into the next); its row."""
+    mode, ranks, n, batch = configuration
     iterative = implementation_class(spec.name).iterative
-    argv = ["run", "--nproc", str(ranks), "--dataset", "synthetic", "--n", str(n), "--d", str(d),
-            "--impl", spec.label, "--device", "cpu", "--dtype", dtype, "--rounds", "3", "--min-time", "0",
+    argv = ["run", "--nproc", str(ranks), "--dataset", "synthetic", "--n", str(n), "--d", str(plan.d),
+            "--impl", spec.label, "--device", "cpu", "--dtype", plan.dtype, "--rounds", "3", "--min-time", "0",
             "--threads", "1", "--no-plots", "--no-roofline", "--overwrite", "--out", str(out),
             *(["--epochs", "1", "--batch-size", str(batch)] if iterative else [])]  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True, text=True)
     code = done.returncode
-    row = {"mode": mode, "impl": spec.label, "world_size": ranks, "n": n, "d": d, "n_per_rank": n // ranks,
+    row = {"mode": mode, "impl": spec.label, "world_size": ranks, "n": n, "d": plan.d, "n_per_rank": n // ranks,
            "batch_per_rank": batch if iterative else pd.NA, "exit_code": code}  # fmt: skip
     results = out / "results.csv"
     if not results.is_file():
@@ -53,15 +67,12 @@ def run_one(spec: ImplSpec, mode: str, ranks: int, n: int, d: int, batch: int, d
     return row
 
 
-def study(
-    specs: list[ImplSpec], nprocs: list[int], n: int, d: int, batch: int, dtype: str, out: Path,
-    on_row: Callable[[dict], None] | None = None,
-) -> pd.DataFrame:  # fmt: skip
+def study(plan: ScalingPlan, out: Path, on_row: Callable[[dict], None] | None = None) -> pd.DataFrame:
     rows = []
-    for spec in specs:
-        for mode, ranks, rows_total, per_rank in configurations(nprocs, n, batch):
-            folder = out / "runs" / f"{spec.file_stem}-{mode}-{ranks}"
-            row = run_one(spec, mode, ranks, rows_total, d, per_rank, dtype, folder)
+    for spec in plan.specs:
+        for configuration in plan.configurations():
+            mode, ranks = configuration[:2]
+            row = run_one(plan, spec, configuration, out / "runs" / f"{spec.file_stem}-{mode}-{ranks}")
             rows.append(row)
             if on_row is not None:
                 on_row(row)

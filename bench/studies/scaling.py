@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from bench.harness.cases import Case, ImplSpec
-from bench.harness.runner import prepare
+from bench.harness.preparation import prepare
 from bench.harness.timing import TimingConfig, measure
 from bench.problems.builtin import synthetic
 from impls import implementation_class

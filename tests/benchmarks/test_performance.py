@@ -21,8 +21,9 @@ import pytest
 import torch
 
 from bench.harness.cases import Case, ImplSpec
+from bench.harness.preparation import PreparedCase, prepare
 from bench.harness.roofline import peaks, peaks_key, roofline_figures
-from bench.harness.runner import PreparedCase, conclude, prepare
+from bench.harness.runner import conclude
 from bench.harness.timing import Timing, synchronised
 from bench.judge.reference import reference_solution
 from bench.problems import catalogue as problems
@@ -86,7 +87,7 @@ def run(benchmark, dataset: str, spec: str, baseline: str | None, overrides: dic
         timing = Timing(tuple(benchmark.stats.stats.data), torch.get_num_threads())
         benchmark.extra_info.update(  # as `run` reports
             roofline_figures(
-                prepared.impl, dtype, p.n, p.d, p.k, timing.median, peaks(device, *peaks_key(prepared.impl, dtype)), fit
+                prepared.impl, dtype, p.shape, timing.median, peaks(device, *peaks_key(prepared.impl, dtype)), fit
             )
         )
         _medians[spec, device] = benchmark.stats.stats.median

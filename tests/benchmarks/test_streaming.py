@@ -7,7 +7,7 @@ linear in n) with the same peak memory, `extra_info["peak_rss_mb"]`, bounded by 
 import pytest
 
 from bench.harness.memory import PeakMemory
-from bench.problems.chunks import parquet_chunks, synthetic_chunks, write_parquet
+from bench.problems.chunks import SyntheticStream, parquet_chunks, synthetic_chunks, write_parquet
 from bench.studies.streaming import stream_fit
 
 
@@ -18,7 +18,7 @@ def test_stream_fit(benchmark, request, n):
     benchmark.group = "streaming closed form, d = 10, chunks of 1,000,000 rows"
 
     def fit():
-        chunks, _, _ = synthetic_chunks(n, 10, chunk_rows=1_000_000)
+        chunks, _, _ = synthetic_chunks(SyntheticStream(n, 10, chunk_rows=1_000_000))
         return stream_fit(chunks)
 
     with PeakMemory() as peak:
@@ -31,7 +31,7 @@ def test_stream_fit_from_parquet(benchmark, tmp_path):
     """The same 1,000,000 x 10 rows read back from Parquet (written once, untimed): what reading
     and checking the file adds to the generated stream above."""
     path = tmp_path / "stream.parquet"
-    write_parquet(synthetic_chunks(1_000_000, 10, chunk_rows=250_000)[0], path)
+    write_parquet(synthetic_chunks(SyntheticStream(1_000_000, 10, chunk_rows=250_000))[0], path)
     benchmark.group = "streaming closed form, d = 10, chunks of 1,000,000 rows"
     with PeakMemory() as peak:
         _, info, _ = benchmark.pedantic(
