@@ -29,7 +29,7 @@ def test_worker_pairs_are_added_until_an_injected_slowdown_is_decided_and_the_ca
 
 def test_ab_names_an_injected_slowdown_and_fails_the_gate_on_it(capsys):
     argv = ["ab", "--base", "HEAD", "--dataset", "crop-yields-5", "--impl", "normal-equation", "--dtype", "float64",
-            "--rounds", "12", "--processes", "3", "--inject-slowdown", "normal-equation=3",
+            "--rounds", "48", "--processes", "4", "--inject-slowdown", "normal-equation=3",
             "--fail-on-regression"]  # fmt: skip
     assert main(argv) == 1
     out, err = capsys.readouterr()
