@@ -45,9 +45,10 @@ def test_one_run_a_side_is_decided_against_the_noise_band_with_no_p_from_its_rou
     config = CompareConfig()
     same = compare_runs([timings(seed=1)], [timings(1.34, seed=2)], config)
     assert same["verdict"] == "same" and np.isnan(same["p_value"]) and same["method"].startswith("one run a side")
-    slower = compare_runs([timings(seed=1)], [timings(2.0, seed=2)], config)
+    slower = compare_runs([timings(seed=1)], [timings(4.0, seed=2)], config)  # beyond the default ×3.5
     assert slower["verdict"] == "slower" and slower["regression"]
-    assert compare_runs([timings(seed=1)], [timings(0.5, seed=2)], config)["verdict"] == "faster"
+    assert compare_runs([timings(seed=1)], [timings(2.0, seed=2)], config)["verdict"] == "same"  # inside it
+    assert compare_runs([timings(seed=1)], [timings(0.25, seed=2)], config)["verdict"] == "faster"
     assert compare_runs([timings(seed=1)], [timings(1.2, seed=2)], CompareConfig(noise=1.1))["verdict"] == "slower"
 
 
@@ -74,7 +75,7 @@ def test_a_significant_change_smaller_than_the_factor_is_same():
 def test_too_few_rounds_is_a_verdict_of_its_own_and_the_other_cases_are_judged():
     """Before: one case with pytest-benchmark's default 5 rounds refused the whole comparison."""
     base = loaded({"five": timings(n=5, seed=1), "many": timings(n=30, seed=2)}, "base")
-    new = loaded({"five": timings(3.0, n=5, seed=3), "many": timings(3.0, n=30, seed=4)}, "new")
+    new = loaded({"five": timings(4.0, n=5, seed=3), "many": timings(4.0, n=30, seed=4)}, "new")
     verdicts = compare(base, new).set_index("impl")["verdict"].to_dict()
     assert verdicts == {"five": "too-few-rounds", "many": "slower"}
 
@@ -132,14 +133,14 @@ def test_pytest_benchmark_json_reads_into_the_run_schema(tmp_path):
 def test_cli_gate_exits_1_only_for_a_regression_when_asked(tmp_path, capsys):
     base = _benchmark_json(tmp_path / "base.json", 1.0, seed=1)
     same = _benchmark_json(tmp_path / "same.json", 1.0, seed=2)
-    slow = _benchmark_json(tmp_path / "slow.json", 2.0, seed=2)  # beyond the one-run noise band (×1.5)
+    slow = _benchmark_json(tmp_path / "slow.json", 4.0, seed=2)  # beyond the one-run noise band (×3.5)
     assert main(["compare", str(base), str(same), "--fail-on-regression"]) == 0
     assert main(["compare", str(base), str(slow)]) == 0  # reports, does not gate, unless asked
     assert main(["compare", str(base), str(slow), "--fail-on-regression", "--out", str(tmp_path / "c")]) == 1
     assert "slower (regression)" in capsys.readouterr().out
     written = pd.read_csv(tmp_path / "c" / "comparison.csv")
     assert written.loc[0, "verdict"] == "slower" and bool(written.loc[0, "regression"])
-    assert main(["compare", str(base), str(slow), "--fail-on-regression", "--noise", "2.5"]) == 0
+    assert main(["compare", str(base), str(slow), "--fail-on-regression", "--noise", "5"]) == 0
 
 
 def test_cli_missing_raw_rounds_exit_2(tmp_path, capsys):
@@ -193,13 +194,13 @@ def test_a_folder_of_runs_is_several_runs_a_side(tmp_path):
 
 def test_accepted_regressions_let_a_slower_case_through_every_gate_and_say_so():
     """Before: only the instruction-count gate read accepted-regressions.toml."""
-    base, new = loaded({"a": timings(seed=1)}, "base"), loaded({"a": timings(2.0, seed=2)}, "new")
+    base, new = loaded({"a": timings(seed=1)}, "base"), loaded({"a": timings(4.0, seed=2)}, "new")
     comparison = compare(base, new)
     assert comparison.loc[0, "regression"]
-    entry = Accepted("d2l a cpu float32", 2.5, "deliberate", "abc1234")
+    entry = Accepted("d2l a cpu float32", 5.0, "deliberate", "abc1234")
     passed = apply_accepted(comparison, [entry])
     assert not passed.loc[0, "regression"] and passed.loc[0, "accepted"] == entry.note()
-    too_far = apply_accepted(comparison, [Accepted("d2l a cpu float32", 1.5, "deliberate", "abc1234")])
+    too_far = apply_accepted(comparison, [Accepted("d2l a cpu float32", 3.0, "deliberate", "abc1234")])
     assert too_far.loc[0, "regression"]
 
 

@@ -178,8 +178,8 @@ def _add_compare(commands: argparse._SubParsersAction) -> None:
         "--noise",
         type=v.FACTOR,
         default=None,
-        help="one run a side: a ratio beyond this factor either way is a change (default 1.5, what two runs of one "
-        "commit minutes apart differ by here); with several runs a side they are tested instead",
+        help="one run a side: a ratio beyond this factor either way is a change (default 3.5: two runs of one "
+        "commit minutes apart differed by up to 3.27x here); with several runs a side they are tested instead",
     )
     add_gate_arguments(compare_cmd)
     compare_cmd.set_defaults(handler="regression:command_compare")
