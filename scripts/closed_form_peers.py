@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
 
 import impls
-from bench.harness.timing import TimingConfig, measure
+from bench.harness.timing import median_seconds
 from bench.judge.digits import lre
 from bench.problems import load
 
@@ -36,11 +37,6 @@ CANDIDATES = (
 
 def label(name: str, options: dict) -> str:
     return name + "".join(f":{k}={v}" for k, v in options.items())
-
-
-def median_fit_seconds(impl, X: torch.Tensor, y: torch.Tensor, rounds: int) -> float:
-    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def longley_digits(impl) -> float:
@@ -68,7 +64,8 @@ def main() -> None:
         cells = []
         for dtype, (X, y) in data.items():
             reason = impl.unsupported_reason("cpu", dtype)
-            cells.append(f"skipped: {reason}" if reason else f"{median_fit_seconds(impl, X, y, args.rounds):.3f} s")
+            seconds = None if reason else median_seconds(partial(impl.fit, X, y), "cpu", args.rounds)
+            cells.append(f"skipped: {reason}" if reason else f"{seconds:.3f} s")
         reason = impl.unsupported_reason("cpu", torch.float64)
         digits = "" if reason else f"{longley_digits(impl):.1f}"
         print(f"| {label(name, options)} | {cells[0]} | {cells[1]} | {digits} |")

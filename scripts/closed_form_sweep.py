@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from functools import partial
 
 import torch
 
 import impls
 from bench.harness.roofline import peaks
-from bench.harness.timing import TimingConfig, measure
+from bench.harness.timing import median_seconds
 
 SHAPES = ((10_000_000, 10), (1_000_000, 100))
 SWEEP_D = (5, 20, 50, 200, 400)
-
-
-def median_fit_seconds(impl, X: torch.Tensor, y: torch.Tensor, rounds: int) -> float:
-    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def shapes(cells: int) -> list[tuple[int, int]]:
@@ -52,8 +48,8 @@ def main() -> None:
         y = X @ torch.randn(d, 1, generator=generator, dtype=torch.float64) + 0.1
         for dtype in (torch.float64, torch.float32):
             Xd, yd = X.to(dtype), y.to(dtype)
-            ours_s = median_fit_seconds(ours, Xd, yd, args.rounds)
-            onedal_s = median_fit_seconds(onedal, Xd, yd, args.rounds)
+            ours_s = median_seconds(partial(ours.fit, Xd, yd), "cpu", args.rounds)
+            onedal_s = median_seconds(partial(onedal.fit, Xd, yd), "cpu", args.rounds)
             name = str(dtype).removeprefix("torch.")
             bound = peaks("cpu", dtype).bound_s(ours.cost(n, d, 1, Xd.element_size()))
             print(f"| {n:,} × {d} | {name} | {ours_s:.3f} s | {onedal_s:.3f} s | {onedal_s / ours_s:.2f}× | "

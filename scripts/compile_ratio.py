@@ -10,18 +10,14 @@ guards and calls cost more than the fusion saves.
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import impls
-from bench.harness.timing import TimingConfig, measure
+from bench.harness.timing import median_seconds
 from bench.problems import load
 
 CASES = (("manual-gradient", {}), ("nn-linear", {"loader": "tensor"}))
 PROBLEMS = ("d2l", "synthetic-medium")
-
-
-def median_seconds(impl, X, y, rounds: int) -> float:
-    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median
 
 
 def main() -> None:
@@ -39,7 +35,8 @@ def main() -> None:
             compiled = impls.create(impl_name, compile=True, **training)
             compile_s = compiled.fit(X, y).work["compile_s"]
             eager.fit(X, y)
-            eager_s, compiled_s = median_seconds(eager, X, y, rounds), median_seconds(compiled, X, y, rounds)
+            eager_s = median_seconds(partial(eager.fit, X, y), "cpu", rounds)
+            compiled_s = median_seconds(partial(compiled.fit, X, y), "cpu", rounds)
             print(f"| {name} | {impl_name} | {eager_s * 1e3:.1f} ms | {compiled_s * 1e3:.1f} ms | "
                   f"{eager_s / compiled_s:.2f}× | {compile_s:.1f} s |")  # fmt: skip
 

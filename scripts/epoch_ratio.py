@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from functools import partial
 
 import impls
-from bench.harness.timing import TimingConfig, measure
+from bench.harness.timing import median_seconds
 from bench.problems import load
 
 LOOPS = ("d2l-reference", "manual-autograd", "manual-gradient")
@@ -24,7 +25,7 @@ PROBLEMS = ("d2l", "synthetic-small")
 
 def seconds_per_epoch(impl, X, y, rounds: int) -> float:
     """The harness's own round loop (one warm-up, exactly `rounds` rounds), per epoch."""
-    return measure(lambda: impl.fit(X, y), "cpu", TimingConfig.exactly(rounds))[0].median / impl.options.epochs
+    return median_seconds(partial(impl.fit, X, y), "cpu", rounds) / impl.options.epochs
 
 
 def main() -> None:

@@ -14,12 +14,7 @@ import argparse
 import torch
 
 import impls
-from bench.harness.timing import TimingConfig, measure
-
-
-def median_seconds(call, rounds: int) -> float:
-    """The harness's own round loop (one warm-up, exactly `rounds` rounds)."""
-    return measure(call, "cpu", TimingConfig.exactly(rounds))[0].median
+from bench.harness.timing import median_seconds
 
 
 def main() -> None:
@@ -35,10 +30,10 @@ def main() -> None:
         X = torch.randn(args.n, args.d, generator=generator, dtype=dtype)
         y = X @ torch.randn(args.d, 1, generator=generator, dtype=dtype) + 0.1
         impl = impls.create("normal-equation")
-        checked = median_seconds(lambda impl=impl, X=X, y=y: impl.fit(X, y), args.rounds)
-        unchecked = median_seconds(lambda impl=impl, X=X, y=y: impl.fit_unchecked(X, y), args.rounds)
-        elementwise = median_seconds(lambda X=X: bool(torch.isfinite(X).all()), args.rounds)
-        summed = median_seconds(lambda X=X: bool(torch.isfinite(X.sum())), args.rounds)
+        checked = median_seconds(lambda impl=impl, X=X, y=y: impl.fit(X, y), "cpu", args.rounds)
+        unchecked = median_seconds(lambda impl=impl, X=X, y=y: impl.fit_unchecked(X, y), "cpu", args.rounds)
+        elementwise = median_seconds(lambda X=X: bool(torch.isfinite(X).all()), "cpu", args.rounds)
+        summed = median_seconds(lambda X=X: bool(torch.isfinite(X.sum())), "cpu", args.rounds)
         overhead = 100 * (checked - unchecked) / unchecked
         print(f"| {str(dtype).removeprefix('torch.')} | {checked:.3f} s | {unchecked:.3f} s | {overhead:+.1f}% | "
               f"{elementwise:.3f} s | {summed:.3f} s |")  # fmt: skip

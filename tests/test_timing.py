@@ -100,3 +100,11 @@ def test_cuda_event_and_synchronised_wall_clock_agree_on_a_real_fit():
                   TimingConfig(1, 10, 10, 0.0)))[0]  # fmt: skip
     assert outcome.row["status"] == "ok", outcome.row["reason"]
     assert 0.3 < outcome.row["event_vs_wall"] <= clocks.CLOCK_SLACK, outcome.row
+
+
+def test_median_seconds_times_exactly_the_rounds_asked_after_one_warm_up():
+    from bench.harness.timing import median_seconds
+
+    calls = []
+    seconds = median_seconds(lambda: calls.append(1), "cpu", 7)
+    assert len(calls) == 8 and seconds >= 0  # one warm-up, then exactly 7 timed rounds

@@ -122,3 +122,9 @@ def measure(
         result = call()
         samples.append(hooks.after(time.perf_counter() - start))
     return Timing(tuple(samples), torch.get_num_threads()), result
+
+
+def median_seconds(fn: Callable[[], object], device: torch.device | str, rounds: int) -> float:
+    """The median of exactly `rounds` rounds after one warm-up: what the measurement scripts put
+    side by side in one process (a fixed count, so every candidate gets the same)."""
+    return measure(fn, device, TimingConfig.exactly(rounds))[0].median

@@ -2,9 +2,9 @@
 
 Base is exported with `git archive` into a temporary folder, new is the working tree as it is.
 A resident worker per side (`bench/regression/ab_worker.py`) sets its cases up once; the driver then asks
-them for rounds in ABBA order, so machine drift and background load hit both sides alike. One
-process differs from another by a few per cent (memory layout, which core it settles on) however
-many rounds it runs, so the worker pair is the replicate: pairs are added one at a time until each
+them for rounds in ABBA order, both pinned to one vCPU, so machine drift and background load hit
+both sides alike. One process may still differ from another (memory layout, what it started
+beside) however many rounds it runs, so the worker pair is the replicate: pairs are added one at a time until each
 case's interval over pairs decides it (bench/regression/replicates.py), as pyperf spreads its
 rounds over processes but without a fixed count.
 """
@@ -39,8 +39,8 @@ WORKER = Path(__file__).with_name("ab_worker.py")
 
 PILOT_ROUNDS = 200  # rounds per worker pair until the variance components can choose (Kalibera & Jones)
 # A round is at least this long (one fit when a fit takes longer). The vCPU's speed changes within
-# tens of ms, so short rounds put A and B in the same state: over 6 s of an A/A, the median log ratio
-# of 5 ms rounds moved 0.004 (sd), of 20 ms rounds 0.013 (/tmp-free reproduction: docs/regression-gates.md).
+# tens of ms, so short rounds put A and B in the same state more often: in one 6 s A/A the median log
+# ratio of 5 ms rounds moved about a third as much as that of 20 ms rounds (docs/regression-gates.md).
 ROUND_SECONDS = 0.005
 
 
