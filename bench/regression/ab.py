@@ -11,7 +11,6 @@ rounds over processes but without a fixed count.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ from tqdm import tqdm
 from bench.errors import InputError
 from bench.harness.machine import PROJECT_ROOT, machine_info
 from bench.regression.replicates import MIN_PAIRS, SequentialDesign, pair_estimate, rounds_per_pair
-from bench.results.readers import LoadedResults
+from bench.results.readers import LoadedResults, by_pair
 from bench.results.schema import results_frame
 
 WORKER = Path(__file__).with_name("ab_worker.py")
@@ -194,8 +193,7 @@ class _Case:
 
     def pairs(self) -> list[np.ndarray]:
         logs = np.log(np.array(self.new)) - np.log(np.array(self.base))
-        edges = np.cumsum([0, *self.blocks])
-        return [logs[a:b] for a, b in itertools.pairwise(edges)]
+        return by_pair(logs, self.blocks)
 
 
 def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker]:
@@ -206,9 +204,11 @@ def _pair(base_root: Path, new_root: Path, plan: ABPlan) -> tuple[Worker, Worker
         base.close()
         raise
     try:
-        base.wait_ready(), new.wait_ready()
+        for worker in (base, new):
+            worker.wait_ready()
         common = [max(a, b) for a, b in zip(base.ready["numbers"], new.ready["numbers"], strict=True)]
-        base.set_numbers(common), new.set_numbers(common)
+        for worker in (base, new):
+            worker.set_numbers(common)
         return base, new
     except Exception:
         base.close()

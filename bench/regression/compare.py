@@ -13,7 +13,6 @@ A case with fewer than MIN_ROUNDS rounds on a side (pytest-benchmark's default i
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,7 @@ from bench.regression.replicates import (
     pair_estimate,
     run_level,
 )
-from bench.results.readers import CASE_KEY, LoadedResults, samples
+from bench.results.readers import CASE_KEY, LoadedResults, by_pair, samples
 
 MACHINE_KEYS = ("cpu", "cpu_count", "torch_threads", "torch", "numpy", "sklearn", "python", "cuda_device")
 COMPARISON_COLUMNS = [*CASE_KEY, "base_median_s", "new_median_s", "ratio", "ratio_low", "ratio_high",
@@ -107,8 +106,7 @@ def compare_runs(base: list[np.ndarray], new: list[np.ndarray], config: CompareC
 def compare_pairs(base: np.ndarray, new: np.ndarray, blocks: list[int], config: CompareConfig) -> dict[str, Any]:
     """One case of an `ab`: round i of each side ran back to back inside worker pair j."""
     logs = np.log(new) - np.log(base)
-    edges = np.cumsum([0, *blocks])
-    pairs = [logs[a:b] for a, b in itertools.pairwise(edges) if b > a]
+    pairs = by_pair(logs, blocks)
     design = config.design
     estimate = pair_estimate(pairs, design.level)
     verdict = design.verdict(estimate) or "undecided"

@@ -3,7 +3,6 @@ band a `same` verdict must fall inside — why a case was decided, or why it was
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +14,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from bench.reports.figures import save_figure
-from bench.results.readers import CASE_KEY, samples
+from bench.results.readers import CASE_KEY, by_pair, samples
 
 VERDICT_COLOURS = {"slower": "#c0392b", "faster": "#1f77b4", "same": "#2e8b57", "inconclusive": "#7f7f7f"}
 
@@ -23,8 +22,8 @@ VERDICT_COLOURS = {"slower": "#c0392b", "faster": "#1f77b4", "same": "#2e8b57", 
 def pair_ratios(base: pd.Series, new: pd.Series) -> list[float]:
     """Each worker pair's median ratio new / base, from one case's rows of both sides."""
     logs = np.log(samples(new["time_samples_s"])) - np.log(samples(base["time_samples_s"]))
-    edges = np.cumsum([0, *(int(b) for b in str(new["time_blocks"]).split())])
-    return [float(np.exp(np.median(logs[a:b]))) for a, b in itertools.pairwise(edges) if b > a]
+    blocks = [int(b) for b in str(new["time_blocks"]).split()]
+    return [float(np.exp(np.median(pair))) for pair in by_pair(logs, blocks)]
 
 
 def ab_pairs_plot(comparison: pd.DataFrame, base: pd.DataFrame, new: pd.DataFrame, factor: float,

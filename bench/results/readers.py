@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,12 @@ class LoadedResults:
     frame: pd.DataFrame
     machine: dict[str, Any]
     origin: str
+
+
+def by_pair(values: np.ndarray, blocks: list[int]) -> list[np.ndarray]:
+    """An ab case's rounds split by worker pair (`time_blocks`: rounds per pair, in order)."""
+    edges = np.cumsum([0, *blocks])
+    return [values[a:b] for a, b in itertools.pairwise(edges) if b > a]
 
 
 def samples(cell: Any) -> np.ndarray:
