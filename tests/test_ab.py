@@ -146,3 +146,9 @@ def test_each_pair_ratio_is_the_median_of_its_own_rounds():
     base = pd.Series({"time_samples_s": "1 1 1 2 2 2", "time_blocks": "3 3"})
     new = pd.Series({"time_samples_s": "1.1 1.1 5 2 2 2", "time_blocks": "3 3"})
     assert pair_ratios(base, new) == pytest.approx([1.1, 1.0])
+
+
+def test_too_few_worker_pairs_is_one_line_naming_the_option(capsys):
+    assert main(["ab", "--max-pairs", "2", "--impl", "normal-equation"]) == 2
+    err = capsys.readouterr().err
+    assert err == "linreg-bench: error: --max-pairs 2: the first look is at worker pair 4; give --max-pairs 4 or more\n"

@@ -67,11 +67,11 @@ class ABPlan:
             raise InputError(f"--rounds-per-pair must be >= 2 (one ABBA pair), got {self.rounds_per_pair}")
         if self.threads < 1:
             raise InputError(f"--threads must be >= 1, got {self.threads}")
-        if self.design.max_pairs < self.design.min_pairs or self.design.min_pairs < MIN_PAIRS:
-            raise InputError(
-                f"worker pairs: need {MIN_PAIRS} <= minimum <= maximum for a t over pairs, got "
-                f"{self.design.min_pairs} and {self.design.max_pairs}"
-            )
+        if self.design.min_pairs < MIN_PAIRS:
+            raise InputError(f"worker pairs: a t over pairs needs at least {MIN_PAIRS}, got {self.design.min_pairs}")
+        if self.design.max_pairs < self.design.min_pairs:
+            raise InputError(f"--max-pairs {self.design.max_pairs}: the first look is at worker pair "
+                             f"{self.design.min_pairs}; give --max-pairs {self.design.min_pairs} or more")  # fmt: skip
 
     @classmethod
     def fixed(cls, cases: list[dict[str, str]], rounds: int, processes: int, **options: Any) -> ABPlan:
