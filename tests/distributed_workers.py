@@ -56,7 +56,7 @@ def dies_after_first_case(rank: int, world_size: int, folder: str) -> None:
     and records what stopped it."""
     _join(rank, world_size, folder)
     from bench.distributed.data_parallel import DataParallel
-    from bench.distributed.world import World
+    from bench.distributed.world import World, leave
     from bench.harness.cases import Case, ImplSpec
     from bench.harness.runner import run
     from bench.harness.session import Session
@@ -77,6 +77,8 @@ def dies_after_first_case(rank: int, world_size: int, folder: str) -> None:
         (Path(folder) / "rank0.txt").write_text("finished")
     except RankFailure as exc:
         (Path(folder) / "rank0.txt").write_text(str(exc))
+    finally:  # as `linreg-bench run` ends a rank: a group left to the interpreter's exit can abort it
+        leave()
 
 
 def follower(index: int, world_size: int, folder: str, dataset: str, impl: str, options: dict, calls: int) -> None:
