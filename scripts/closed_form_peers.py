@@ -1,12 +1,14 @@
 """Our closed form beside the peers users would pick instead, in one process: time on a large
-problem and digits on NIST Longley.
+problem, digits on NIST Longley and on the conditioning study's problems.
 
     python scripts/closed_form_peers.py [--n 1000000] [--d 100] [--rounds 5]
 
 Prints a Markdown table: per implementation, the median public `fit` time (validation included) on
-X ~ N(0, 1) of n × d in float64 and float32, and the digits (min LRE) it keeps on StRD Longley in
-float64. Every figure comes from this one process, run after run, so the ratios compare like with
-like; absolute times move by tens of per cent between runs on a shared machine.
+X ~ N(0, 1) of n × d in float64 and float32 (the candidates taking turns round by round), and the
+digits (min LRE) it keeps in float64 on StRD Longley and on `linreg-bench conditioning`'s noise-free
+problems at cond([X 1]) = 1e6 and 1e10 (a backward-stable solver keeps about 9.7 and 5.7 digits there,
+the normal equations about 3.4 and none). Every figure comes from this one process, so the ratios
+compare like with like; absolute times move by tens of per cent between runs on a shared machine.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import numpy as np
 import torch
 
 import impls
-from bench.harness.timing import median_seconds
+from bench.harness.timing import medians_in_turns
 from bench.judge.digits import lre
 from bench.problems import load
+from bench.studies.conditioning import conditioned
 
 CANDIDATES = (
     ("normal-equation", {}),
@@ -39,11 +42,23 @@ def label(name: str, options: dict) -> str:
     return name + "".join(f":{k}={v}" for k, v in options.items())
 
 
-def longley_digits(impl) -> float:
-    p = load("strd-longley")
-    fit = impl.fit(p.X, p.y)
+CONDS = (1e6, 1e10)
+
+
+def digits(impl, X: torch.Tensor, y: torch.Tensor, truth: np.ndarray) -> float:
+    fit = impl.fit(X, y)
     theta = np.concatenate([fit.weight.double().numpy(), fit.bias.double().numpy()[:, None]], axis=1)
-    return float(lre(theta, p.certified.theta()).min())
+    return float(lre(theta, truth).min())
+
+
+def accuracy_cells(impl) -> list[str]:
+    """Longley's digits, then the conditioning study's at each of CONDS (float64)."""
+    longley = load("strd-longley")
+    cells = [digits(impl, longley.X, longley.y, longley.certified.theta())]
+    for cond in CONDS:
+        p = conditioned(cond)
+        cells.append(digits(impl, p.X, p.y, torch.cat([p.true_weight, p.true_bias[:, None]], dim=1).numpy()))
+    return [f"{value:.1f}" for value in cells]
 
 
 def main() -> None:
@@ -57,18 +72,20 @@ def main() -> None:
     X64 = torch.randn(args.n, args.d, generator=generator, dtype=torch.float64)
     y64 = X64 @ torch.randn(args.d, 1, generator=generator, dtype=torch.float64) + 0.1
     data = {torch.float64: (X64, y64), torch.float32: (X64.float(), y64.float())}
-    print(f"| implementation | {args.n:,} × {args.d} float64 | float32 | Longley digits (float64) |")
-    print("|---|---|---|---|")
-    for name, options in CANDIDATES:
-        impl = impls.create(name, **options)
-        cells = []
-        for dtype, (X, y) in data.items():
+    created = [(label(name, options), impls.create(name, **options)) for name, options in CANDIDATES]
+    cells: dict[str, list[str]] = {name: [] for name, _ in created}
+    for dtype, (X, y) in data.items():
+        fits = {name: partial(impl.fit, X, y) for name, impl in created if not impl.unsupported_reason("cpu", dtype)}
+        medians = medians_in_turns(fits, "cpu", args.rounds)
+        for name, impl in created:
             reason = impl.unsupported_reason("cpu", dtype)
-            seconds = None if reason else median_seconds(partial(impl.fit, X, y), "cpu", args.rounds)
-            cells.append(f"skipped: {reason}" if reason else f"{seconds:.3f} s")
-        reason = impl.unsupported_reason("cpu", torch.float64)
-        digits = "" if reason else f"{longley_digits(impl):.1f}"
-        print(f"| {label(name, options)} | {cells[0]} | {cells[1]} | {digits} |")
+            cells[name].append(f"skipped: {reason}" if reason else f"{medians[name]:.3f} s")
+    conds = " | ".join(f"digits at cond {cond:.0e}" for cond in CONDS)
+    print(f"| implementation | {args.n:,} × {args.d} float64 | float32 | Longley digits | {conds} |")
+    print("|---|---|---|---|" + "---|" * len(CONDS))
+    for name, impl in created:
+        accuracy = [""] * (1 + len(CONDS)) if impl.unsupported_reason("cpu", torch.float64) else accuracy_cells(impl)
+        print(f"| {name} | {' | '.join(cells[name] + accuracy)} |")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@
 Prints a Markdown table: per shape n × d with n · d = --cells (plus 1e6 × 100 and 1e7 × 10), the
 median public `fit` of `normal-equation` and of `sklearnex` in float64 and float32 (validation
 included), their ratio and the roofline bound of the Gram pass (the larger of its flops at the
-machine's peak and its bytes at memory bandwidth: bench/harness/roofline.py). The two take turns on
-the same arrays, so a change in the machine's speed hits both alike.
+machine's peak and its bytes at memory bandwidth: bench/harness/roofline.py). The two take turns round
+by round on the same arrays, so a change in the machine's speed hits both alike.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 
 import impls
 from bench.harness.roofline import peaks
-from bench.harness.timing import median_seconds
+from bench.harness.timing import medians_in_turns
 
 SHAPES = ((10_000_000, 10), (1_000_000, 100))
 SWEEP_D = (5, 20, 50, 200, 400)
@@ -48,8 +48,9 @@ def main() -> None:
         y = X @ torch.randn(d, 1, generator=generator, dtype=torch.float64) + 0.1
         for dtype in (torch.float64, torch.float32):
             Xd, yd = X.to(dtype), y.to(dtype)
-            ours_s = median_seconds(partial(ours.fit, Xd, yd), "cpu", args.rounds)
-            onedal_s = median_seconds(partial(onedal.fit, Xd, yd), "cpu", args.rounds)
+            fits = {"ours": partial(ours.fit, Xd, yd), "onedal": partial(onedal.fit, Xd, yd)}
+            medians = medians_in_turns(fits, "cpu", args.rounds)
+            ours_s, onedal_s = medians["ours"], medians["onedal"]
             name = str(dtype).removeprefix("torch.")
             bound = peaks("cpu", dtype).bound_s(ours.cost(n, d, 1, Xd.element_size()))
             print(f"| {n:,} × {d} | {name} | {ours_s:.3f} s | {onedal_s:.3f} s | {onedal_s / ours_s:.2f}× | "

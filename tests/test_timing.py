@@ -108,3 +108,11 @@ def test_median_seconds_times_exactly_the_rounds_asked_after_one_warm_up():
     calls = []
     seconds = median_seconds(lambda: calls.append(1), "cpu", 7)
     assert len(calls) == 8 and seconds >= 0  # one warm-up, then exactly 7 timed rounds
+
+
+def test_candidates_take_turns_round_by_round_after_one_warm_up_each():
+    from bench.harness.timing import medians_in_turns
+
+    calls: list[str] = []
+    medians = medians_in_turns({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, "cpu", 3)
+    assert calls == ["a", "b"] * 4 and set(medians) == {"a", "b"}  # warm-ups, then a, b per round

@@ -10,7 +10,7 @@ its own. (The A/B worker is driven round by round by its driver, and counts call
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -124,7 +124,25 @@ def measure(
     return Timing(tuple(samples), torch.get_num_threads()), result
 
 
+def medians_in_turns(
+    fns: Mapping[str, Callable[[], object]], device: torch.device | str, rounds: int
+) -> dict[str, float]:
+    """Each candidate's median of exactly `rounds` rounds after one warm-up each, the candidates
+    taking turns round by round: what the measurement scripts put side by side in one process. A
+    change in the machine's speed (this VM's vCPUs switch between two speeds on their own) then
+    hits every candidate alike instead of whichever happened to be running."""
+    calls = {name: synchronised(fn, device) for name, fn in fns.items()}
+    for call in calls.values():
+        call()
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            samples[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in samples.items()}
+
+
 def median_seconds(fn: Callable[[], object], device: torch.device | str, rounds: int) -> float:
-    """The median of exactly `rounds` rounds after one warm-up: what the measurement scripts put
-    side by side in one process (a fixed count, so every candidate gets the same)."""
-    return measure(fn, device, TimingConfig.exactly(rounds))[0].median
+    """One candidate's `medians_in_turns`."""
+    return medians_in_turns({"fn": fn}, device, rounds)["fn"]
