@@ -18,6 +18,8 @@ from impls.fit import LinearFit
 from impls.options import GraphedTrainOptions, OptionError
 from impls.sharded import Collectives, global_batch_part
 
+GRAM_STEP_MAX_COLUMNS = 8  # [X 1] this narrow: steps are bound by dispatch, and G_b costs ≤ 4.5× a step's flops
+
 
 @dataclass
 class _Loop:
@@ -32,10 +34,64 @@ def sgd_update(A: torch.Tensor, y: torch.Tensor, theta: torch.Tensor, step: floa
     return theta - step * (A.T @ (A @ theta - y))
 
 
+def residual_steps(theta: torch.Tensor, data: ShuffleBuffer, batch_size: int, step: float) -> Callable[[], None]:
+    """An epoch of r = Aθ − y, g = Aᵀr, θ −= step·g, batch by batch: three ops a step."""
+    rows, k = min(batch_size, data.A.shape[0]), data.targets.shape[1]
+    residual = torch.empty(rows, k, dtype=theta.dtype, device=theta.device)
+    grad = torch.empty_like(theta)
+    # Every view a step reads, made once: the buffers are refilled in place, so they stay valid, and
+    # at d2l's size (10 × 3 batches) making `A.T` and `residual[:m]` per step cost ~20% of the epoch.
+    steps = [
+        (A, A_T, y_batch, residual if A.shape[0] == rows else residual[: A.shape[0]])
+        for (A, y_batch), A_T in zip(data.batches, data.A.T.split(batch_size, dim=1), strict=True)
+    ]
+    addmm, mm, subtract = torch.addmm, torch.mm, theta.sub_
+
+    def epoch_steps() -> None:
+        for A, A_T, y_batch, r in steps:
+            addmm(y_batch, A, theta, beta=-1, out=r)  # r = Aθ − y
+            mm(A_T, r, out=grad)
+            subtract(grad, alpha=step)
+
+    return epoch_steps
+
+
+def gram_steps(theta: torch.Tensor, data: ShuffleBuffer, batch_size: int, step: float) -> Callable[[], None]:
+    """The same steps with g = G_bθ − c_b: every batch's G_b = A_bᵀA_b and c_b = A_bᵀy_b come from
+    one batched product per epoch, so a step is two ops (at d2l's size each op is ~2 µs of dispatch,
+    and the products are 30 multiply-adds). θ −= step·g stays a separate subtraction, so the rounding
+    is the residual form's (within a few ulps of the tutorial's parameters)."""
+    A, targets = data.A, data.targets
+    (n, p), k = A.shape, targets.shape[1]
+    full = n // batch_size
+    A_full = A[: full * batch_size].view(full, batch_size, p)
+    y_full = targets[: full * batch_size].view(full, batch_size, k)
+    G = torch.empty(full + 1, p, p, dtype=A.dtype, device=A.device)  # the last is a short batch's, if any
+    c = torch.empty(full + 1, p, k, dtype=A.dtype, device=A.device)
+    A_tail, y_tail = A[full * batch_size :], targets[full * batch_size :]
+    count = full + int(A_tail.shape[0] > 0)
+    pairs = list(zip(G.unbind(0)[:count], c.unbind(0)[:count], strict=True))
+    grad = torch.empty_like(theta)
+    addmm, subtract = torch.addmm, theta.sub_
+
+    def epoch_steps() -> None:
+        torch.bmm(A_full.mT, A_full, out=G[:full])
+        torch.bmm(A_full.mT, y_full, out=c[:full])
+        if count > full:
+            torch.mm(A_tail.T, A_tail, out=G[full])
+            torch.mm(A_tail.T, y_tail, out=c[full])
+        for G_batch, c_batch in pairs:
+            addmm(c_batch, G_batch, theta, beta=-1, out=grad)  # g = G_bθ − c_b = A_bᵀ(A_bθ − y_b)
+            subtract(grad, alpha=step)
+
+    return epoch_steps
+
+
 class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
     shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
-    on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g.
+    on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g
+    (two, from the batches' Gram matrices, where [X 1] has at most GRAM_STEP_MAX_COLUMNS columns).
     The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`: in float32 the fused
     update stalls a few digits above the optimum (its rounding swallows small steps)."""
 
@@ -67,20 +123,12 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         o: GraphedTrainOptions = self.options
         theta = start.clone()
         data = ShuffleBuffer(X, y, o.batch_size, ones_column=o.fit_intercept)
-        residual = torch.empty(min(o.batch_size, X.shape[0]), y.shape[1], dtype=X.dtype, device=X.device)
-        grad = torch.empty_like(theta)
         step = o.lr / o.batch_size
         if o.compile:
             return self._compiled_loop(theta, data, step)
-
-        def epoch_steps() -> None:
-            for A_batch, y_batch in data.batches:
-                r = residual if A_batch.shape[0] == residual.shape[0] else residual[: A_batch.shape[0]]
-                torch.addmm(y_batch, A_batch, theta, beta=-1, out=r)  # r = Aθ − y
-                torch.mm(A_batch.T, r, out=grad)
-                theta.sub_(grad, alpha=step)
-
-        return _Loop(theta, data, self.epoch_runner(epoch_steps, X))
+        if data.A.shape[1] <= GRAM_STEP_MAX_COLUMNS:
+            return _Loop(theta, data, self.epoch_runner(gram_steps(theta, data, o.batch_size, step), X))
+        return _Loop(theta, data, self.epoch_runner(residual_steps(theta, data, o.batch_size, step), X))
 
     @staticmethod
     def _compiled_loop(theta: torch.Tensor, data: ShuffleBuffer, step: float) -> _Loop:

@@ -1,6 +1,6 @@
 """The tutorial loop as written against ours, per epoch, side by side in one process.
 
-    python scripts/epoch_ratio.py [--rounds 15] [--repeats 3]
+    python scripts/epoch_ratio.py [--rounds 15] [--repeats 5]
 
 Prints, per problem (CPU float32, the tutorial's own lr, batch size and epochs), each SGD loop's
 median time per epoch and how many times faster than `d2l-reference` (d2l's `data_iter` over a
@@ -31,7 +31,7 @@ def seconds_per_epoch(impl, X, y, rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print("| problem | epochs | " + " | ".join(f"{name} / epoch" for name in LOOPS) + " | "
           + " | ".join(f"{name} vs d2l-reference" for name in LOOPS[1:]) + " |")  # fmt: skip
