@@ -57,6 +57,9 @@ def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
         rows = max(256, min(n, SYRK_BLOCK_BYTES // (d * X.element_size())))
     else:
         rows = block_rows(n, d, X.element_size(), X.device.type)
+        if rows >= n:  # one block: the plain products, the fewest ops for the small fits most runs are
+            X_T = X.T
+            return X_T @ X, X_T @ y, X_T @ torch.ones(n, dtype=X.dtype, device=X.device), y.sum(dim=0)
     right = torch.ones(rows, k + 1, dtype=X.dtype, device=X.device)  # [y_block 1]: its last column stays 1
     XtX = torch.zeros(d, d, dtype=X.dtype, device=X.device)
     sums = torch.zeros(d, k + 1, dtype=X.dtype, device=X.device)  # [Xᵀy Xᵀ1]

@@ -19,6 +19,7 @@ from impls.options import GraphedTrainOptions, OptionError
 from impls.sharded import Collectives, global_batch_part
 
 GRAM_STEP_MAX_COLUMNS = 8  # [X 1] this narrow: steps are bound by dispatch, and G_b costs ≤ 4.5× a step's flops
+GRAM_STEP_MIN_BATCHES = 8  # the batched products are 2–4 ops an epoch: they pay from a few steps per epoch
 
 
 @dataclass
@@ -91,7 +92,8 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
     """Same update as `manual-autograd` (½ squared error, step lr / nominal batch size), same
     shuffling order, with the gradient written out. Weight and bias are one parameter θ = [w; b]
     on the batch's [X 1], so a step is three tensor ops: r = [X 1]θ − y, g = [X 1]ᵀr, θ −= (lr/B)·g
-    (two, from the batches' Gram matrices, where [X 1] has at most GRAM_STEP_MAX_COLUMNS columns).
+    (two, from the batches' Gram matrices, where [X 1] has at most GRAM_STEP_MAX_COLUMNS columns
+    and an epoch at least GRAM_STEP_MIN_BATCHES batches).
     The step is `sub_(g, alpha=lr/B)`, not a fused `addmm_(Xᵀ, r, alpha=-lr/B)`: in float32 the fused
     update stalls a few digits above the optimum (its rounding swallows small steps)."""
 
@@ -126,7 +128,8 @@ class ManualGradient(IterativeImplementation, declaration=MANUAL_GRADIENT):
         step = o.lr / o.batch_size
         if o.compile:
             return self._compiled_loop(theta, data, step)
-        if data.A.shape[1] <= GRAM_STEP_MAX_COLUMNS:
+        batches = -(-X.shape[0] // o.batch_size)
+        if data.A.shape[1] <= GRAM_STEP_MAX_COLUMNS and batches >= GRAM_STEP_MIN_BATCHES:
             return _Loop(theta, data, self.epoch_runner(gram_steps(theta, data, o.batch_size, step), X))
         return _Loop(theta, data, self.epoch_runner(residual_steps(theta, data, o.batch_size, step), X))
 
