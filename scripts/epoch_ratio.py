@@ -6,7 +6,9 @@ Prints, per problem (CPU float32, the tutorial's own lr, batch size and epochs),
 median time per epoch and how many times faster than `d2l-reference` (d2l's `data_iter` over a
 Python list, `backward()`, `param -= lr * grad / B`) it is. The implementations take turns,
 `--repeats` times, so a change in the machine's speed hits all of them alike; the ratio is the
-median of the turns' ratios.
+median of the turns' ratios. The process pins itself to one vCPU as `ab`'s workers do (these
+loops run on one thread anyway): on a shared VM each vCPU changes speed on its own, and unpinned
+the ratio moved between 13× and 23× from one turn to the next.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from functools import partial
 import impls
 from bench.harness.timing import median_seconds
 from bench.problems import load
+from bench.regression.ab import worker_cpu
+from bench.regression.ab_worker import pin_cpu
 
 LOOPS = ("d2l-reference", "manual-autograd", "manual-gradient")
 PROBLEMS = ("d2l", "synthetic-small")
@@ -33,6 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    pin_cpu(worker_cpu())
     print("| problem | epochs | " + " | ".join(f"{name} / epoch" for name in LOOPS) + " | "
           + " | ".join(f"{name} vs d2l-reference" for name in LOOPS[1:]) + " |")  # fmt: skip
     print("|---" * (2 + 2 * len(LOOPS) - 1) + "|")
