@@ -51,15 +51,13 @@ def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
     product (MKL's symmetric rank-k update from d = SYRK_MIN_COLUMNS, half a GEMM's flops) and Xᵀy
     with Xᵀ1 one more, against [y_block 1] in a small buffer; a block is read from memory once."""
     n, d = X.shape
+    if d >= SYRK_MIN_COLUMNS and syrk_available(X):
+        return _symmetric_pass(X, y, max(256, min(n, SYRK_BLOCK_BYTES // (d * X.element_size()))))
+    rows = block_rows(n, d, X.element_size(), X.device.type)
+    if rows >= n:  # one block: the plain products, the fewest ops for the small fits most runs are
+        X_T = X.T
+        return X_T @ X, X_T @ y, X_T @ torch.ones(n, dtype=X.dtype, device=X.device), y.sum(dim=0)
     k = y.shape[1]
-    symmetric = d >= SYRK_MIN_COLUMNS and syrk_available(X)
-    if symmetric:
-        rows = max(256, min(n, SYRK_BLOCK_BYTES // (d * X.element_size())))
-    else:
-        rows = block_rows(n, d, X.element_size(), X.device.type)
-        if rows >= n:  # one block: the plain products, the fewest ops for the small fits most runs are
-            X_T = X.T
-            return X_T @ X, X_T @ y, X_T @ torch.ones(n, dtype=X.dtype, device=X.device), y.sum(dim=0)
     right = torch.ones(rows, k + 1, dtype=X.dtype, device=X.device)  # [y_block 1]: its last column stays 1
     XtX = torch.zeros(d, d, dtype=X.dtype, device=X.device)
     sums = torch.zeros(d, k + 1, dtype=X.dtype, device=X.device)  # [Xᵀy Xᵀ1]
@@ -67,11 +65,23 @@ def gram_and_sums(X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
         block = X[start : start + rows]
         block_right = right[: block.shape[0]]
         block_right[:, :k].copy_(y[start : start + rows])
-        if symmetric:
-            syrk_lower_(XtX, block)
-        else:
-            XtX.addmm_(block.T, block)
+        XtX.addmm_(block.T, block)
         sums.addmm_(block.T, block_right)
-    if symmetric:
-        XtX = symmetric_from_lower(XtX)
     return XtX, sums[:, :k].contiguous(), sums[:, k].contiguous(), y.sum(dim=0)
+
+
+def _symmetric_pass(X: torch.Tensor, y: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
+    """The pass with syrk for XᵀX, and the sums as [y 1]ᵀX, a (k + 1) × d product in X's own
+    layout: at 1e6 × 100 float32 ~0.02 s against ~0.035 s for Xᵀ[y 1] (below d = 32 it is the slower)."""
+    n, d = X.shape
+    k = y.shape[1]
+    right_T = torch.ones(k + 1, rows, dtype=X.dtype)  # [y_block 1]ᵀ: its last row stays 1
+    XtX = torch.zeros(d, d, dtype=X.dtype)
+    sums_T = torch.zeros(k + 1, d, dtype=X.dtype)  # [Xᵀy Xᵀ1]ᵀ
+    for start in range(0, n, rows):
+        block = X[start : start + rows]
+        block_right_T = right_T[:, : block.shape[0]]
+        block_right_T[:k].copy_(y[start : start + rows].T)
+        syrk_lower_(XtX, block)
+        sums_T.addmm_(block_right_T, block)
+    return symmetric_from_lower(XtX), sums_T[:k].T.contiguous(), sums_T[k].contiguous(), y.sum(dim=0)
