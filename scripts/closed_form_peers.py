@@ -43,8 +43,8 @@ def label(name: str, options: dict) -> str:
 
 
 CONDS = (1e6, 1e10)
-FAST = 2  # the first two take turns with each other only: a fit right after seconds of OpenBLAS
-# (SciPy, NumPy) ran ~40% slower here, which in one round-robin of all eight always hit ours
+FAST = 2  # the first two take turns with each other only (3 × --rounds: they are fast): a fit right
+# after seconds of OpenBLAS (SciPy, NumPy) ran ~40% slower here, which in one round-robin always hit ours
 
 
 def digits(impl, X: torch.Tensor, y: torch.Tensor, truth: np.ndarray) -> float:
@@ -78,9 +78,9 @@ def main() -> None:
     cells: dict[str, list[str]] = {name: [] for name, _ in created}
     for dtype, (X, y) in data.items():
         medians = {}
-        for group in (created[:FAST], created[FAST:]):
+        for group, rounds in ((created[:FAST], 3 * args.rounds), (created[FAST:], args.rounds)):
             fits = {name: partial(impl.fit, X, y) for name, impl in group if not impl.unsupported_reason("cpu", dtype)}
-            medians.update(medians_in_turns(fits, "cpu", args.rounds))
+            medians.update(medians_in_turns(fits, "cpu", rounds))
         for name, impl in created:
             reason = impl.unsupported_reason("cpu", dtype)
             cells[name].append(f"skipped: {reason}" if reason else f"{medians[name]:.3f} s")

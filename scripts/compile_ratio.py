@@ -13,7 +13,7 @@ import argparse
 from functools import partial
 
 import impls
-from bench.harness.timing import median_seconds
+from bench.harness.timing import medians_in_turns
 from bench.problems import load
 
 CASES = (("manual-gradient", {}), ("nn-linear", {"loader": "tensor"}))
@@ -34,9 +34,9 @@ def main() -> None:
             eager = impls.create(impl_name, **training)
             compiled = impls.create(impl_name, compile=True, **training)
             compile_s = compiled.fit(X, y).work["compile_s"]
-            eager.fit(X, y)
-            eager_s = median_seconds(partial(eager.fit, X, y), "cpu", rounds)
-            compiled_s = median_seconds(partial(compiled.fit, X, y), "cpu", rounds)
+            fits = {"eager": partial(eager.fit, X, y), "compiled": partial(compiled.fit, X, y)}
+            medians = medians_in_turns(fits, "cpu", rounds)  # in turns: a change of speed hits both
+            eager_s, compiled_s = medians["eager"], medians["compiled"]
             print(f"| {name} | {impl_name} | {eager_s * 1e3:.1f} ms | {compiled_s * 1e3:.1f} ms | "
                   f"{eager_s / compiled_s:.2f}× | {compile_s:.1f} s |")  # fmt: skip
 
