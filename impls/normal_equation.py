@@ -29,14 +29,15 @@ def design_matrix(X: torch.Tensor, fit_intercept: bool) -> torch.Tensor:
 
 
 def gram(X: torch.Tensor, y: torch.Tensor, fit_intercept: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """AᵀA and Aᵀy for A = [X 1], from X's sums, without copying X into A."""
-    XtX, Xty = X.T @ X, X.T @ y
+    """AᵀA and Aᵀy for A = [X 1], from X's sums (the one blocked pass of `gram_and_sums`), without
+    copying X into A."""
+    XtX, Xty, x_sum, y_sum = gram_and_sums(X, y)
     if not fit_intercept:
         return XtX, Xty
-    col_sums = X.sum(dim=0, keepdim=True)
+    col_sums = x_sum[None, :]
     n = torch.full((1, 1), X.shape[0], dtype=X.dtype, device=X.device)
     AtA = torch.cat([torch.cat([XtX, col_sums.T], dim=1), torch.cat([col_sums, n], dim=1)], dim=0)
-    Aty = torch.cat([Xty, y.sum(dim=0, keepdim=True)], dim=0)
+    Aty = torch.cat([Xty, y_sum[None, :]], dim=0)
     return AtA, Aty
 
 
